@@ -1,0 +1,58 @@
+# One entry point for people and CI. See README.md; targets are fixed by CONTRACTS.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REQS := constraints.txt requirements-dev.txt data-pipeline/requirements.txt model-api/requirements.txt \
+        data-pipeline/pyproject.toml model-api/pyproject.toml
+
+export LAKE_URL ?= file://$(CURDIR)/.lake
+
+.PHONY: help install demo test test-fast lint format typecheck bench airflow up soak clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv with both components (editable) and the test tools; idempotent
+
+$(STAMP): $(REQS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==24.3.1"
+	$(BIN)/python -m pip install --quiet -c constraints.txt \
+		-r data-pipeline/requirements.txt -r model-api/requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e data-pipeline -e model-api
+	@touch $(STAMP)
+
+demo: install ## the main job: ingest + train the bundled wine data through the DAGs, serve it
+	$(BIN)/python scripts/demo.py
+
+test: install ## every suite (what .ci/run runs)
+	$(BIN)/python -m pytest data-pipeline/tests
+	@if [ -d model-api/tests ]; then $(BIN)/python -m pytest model-api/tests; fi
+	@if [ -d infrastructure/tests ]; then $(BIN)/python -m pytest infrastructure/tests; fi
+
+lint: install ## ruff (lint + format check) and mypy on both components
+	$(BIN)/ruff check data-pipeline model-api scripts
+	$(BIN)/ruff format --check data-pipeline model-api scripts
+	cd data-pipeline && ../$(BIN)/mypy
+	@if [ -f model-api/pyproject.toml ] && grep -q tool.mypy model-api/pyproject.toml; then cd model-api && ../$(BIN)/mypy; fi
+
+format: install ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff format data-pipeline model-api scripts
+	$(BIN)/ruff check --fix data-pipeline model-api scripts
+
+bench: install ## benchmarks: prints figures and writes docs/BENCHMARKS.md (asserts no speed)
+	$(BIN)/python scripts/bench.py
+
+airflow: install ## Airflow standalone, UI on 127.0.0.1:8080, DAGs loaded, watching raw/
+	$(BIN)/python scripts/airflow_standalone.py
+
+up: ## docker compose up for both components (needs a Docker engine)
+	docker compose -f data-pipeline/docker-compose.yml up -d
+	docker compose -f model-api/docker-compose.yml up -d
+
+clean: ## remove the venv, the local lake and caches
+	rm -rf $(VENV) .lake .airflow .pytest_cache .mypy_cache .ruff_cache
