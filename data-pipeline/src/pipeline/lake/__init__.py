@@ -12,6 +12,7 @@ from pipeline.lake.base import (
     UnsafeKeyError,
     check_key,
     join_key,
+    sha256_of_file,
 )
 from pipeline.lake.local import LocalLake
 from pipeline.lake.s3 import S3Lake, make_s3_client
@@ -27,6 +28,7 @@ __all__ = [
     "join_key",
     "make_s3_client",
     "open_lake",
+    "sha256_of_file",
 ]
 
 

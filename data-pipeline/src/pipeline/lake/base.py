@@ -64,6 +64,12 @@ def sha256_of_stream(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+def sha256_of_file(path: Path) -> str:
+    """Hex sha256 of a local file (streamed)."""
+    with path.open("rb") as stream:
+        return sha256_of_stream(stream)
+
+
 class Lake(ABC):
     """A flat key -> bytes store with atomic writes (local folder or S3 bucket).
 

@@ -55,8 +55,8 @@ class LocalLake(Lake):
                 fill(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temp_name, 0o644)
-            os.replace(temp_name, path)
+            Path(temp_name).chmod(0o644)
+            Path(temp_name).replace(path)
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
@@ -77,7 +77,7 @@ class LocalLake(Lake):
         temp = path.with_name(f"{TEMP_PREFIX}{path.name}")
         with self.open_read(key) as source, temp.open("wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
-        os.replace(temp, path)
+        temp.replace(path)
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)

@@ -99,7 +99,7 @@ class S3Lake(Lake):
             if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 raise ObjectNotFoundError(f"no object {key!r} in {self.url}") from error
             raise
-        os.replace(temp_name, path)
+        Path(temp_name).replace(path)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:

@@ -1,0 +1,181 @@
+"""Ingest one raw object: sniff, parse, clean, validate, curate; archive or quarantine it.
+
+Every raw file ends in exactly one of `archive/` (byte-identical) or `quarantine/` (with a
+`<file>.error.json` in plain words). Data problems never raise: they quarantine. Storage
+problems do raise, so the caller (Airflow) retries; every step is idempotent by the raw
+bytes' sha256, so a retry or a second worker converges to the same lake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline import layout
+from pipeline.datasets import DatasetSpec, list_dataset_specs, load_dataset_spec
+from pipeline.lake import Lake
+from pipeline.outcome import DataProblem, IngestOutcome
+from pipeline.settings import PipelineSettings
+
+logger = logging.getLogger(__name__)
+
+
+def find_new_raw_keys(lake: Lake, datasets: list[str]) -> list[str]:
+    """Raw objects waiting under `raw/<dataset>/` for each declared dataset, sorted."""
+    keys: list[str] = []
+    for dataset in datasets:
+        keys.extend(
+            info.key
+            for info in lake.list(layout.raw_prefix(dataset))
+            if not layout.file_name(info.key).startswith(".")
+        )
+    return sorted(keys)
+
+
+def declared_datasets(settings: PipelineSettings) -> list[str]:
+    """Names of every dataset declared in the settings' datasets folder."""
+    return [spec.name for spec in list_dataset_specs(settings.datasets_dir)]
+
+
+def _today() -> date:
+    return datetime.now(tz=UTC).date()
+
+
+def unique_destination(lake: Lake, key: str, sha256: str) -> str:
+    """`key`, or `key` with the content hash inserted when another file already has it.
+
+    Two different files with one name on one day must not overwrite each other.
+    """
+    existing = lake.head(key)
+    if existing is None or lake.sha256(key) == sha256:
+        return key
+    stem, dot, suffix = key.rpartition(".")
+    if not dot or "/" in suffix:
+        return f"{key}.{sha256[:12]}"
+    return f"{stem}.{sha256[:12]}.{suffix}"
+
+
+def _finish(lake: Lake, outcome: IngestOutcome, marker: dict[str, Any]) -> IngestOutcome:
+    # Order matters for crash safety: the marker first (a re-run then only moves the raw
+    # file), then the verified copy, and only then the delete.
+    outcome.destination_key = unique_destination(lake, outcome.destination_key, outcome.sha256)
+    lake.write_bytes(
+        layout.processed_marker_key(outcome.dataset, outcome.sha256),
+        json.dumps(marker, indent=2).encode(),
+    )
+    lake.move_verified(outcome.raw_key, outcome.destination_key)
+    return outcome
+
+
+def _quarantine(
+    lake: Lake, outcome: IngestOutcome, reason: str, details: list[str], day: date
+) -> IngestOutcome:
+    outcome.status = "quarantined"
+    outcome.reason = reason
+    outcome.details = details
+    outcome.destination_key = unique_destination(
+        lake, layout.quarantine_key(outcome.raw_key, day), outcome.sha256
+    )
+    error = {
+        "file": outcome.raw_key,
+        "quarantined_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "reason": reason,
+        "details": details,
+        "sha256": outcome.sha256,
+        "detected_format": outcome.format,
+        "rows_read": outcome.rows_read,
+        "validation_report": outcome.validation_report_key,
+    }
+    lake.write_bytes(
+        layout.error_key(outcome.destination_key), json.dumps(error, indent=2).encode()
+    )
+    logger.warning("quarantined %s: %s", outcome.raw_key, reason)
+    return _finish(lake, outcome, {"status": "quarantined", "reason": reason, "details": details})
+
+
+def ingest_raw_object(
+    lake: Lake,
+    raw_key: str,
+    settings: PipelineSettings,
+    *,
+    spec: DatasetSpec | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    today: date | None = None,
+) -> IngestOutcome:
+    """Process one object under `raw/<dataset>/` to its end state (see module docstring).
+
+    Args:
+        lake: the lake holding the object.
+        raw_key: `raw/<dataset>/...`; Hive-style `key=value/` folders become columns.
+        settings: chunk size, sniff sample size, datasets folder.
+        spec: the dataset declaration (read from `settings.datasets_dir` when omitted).
+        on_bytes: progress callback, called with the bytes parsed so far.
+        today: the date used in archive/quarantine keys (defaults to today, UTC).
+    """
+    # Imported here: pandas, pyarrow and great-expectations are heavy, and DAG files
+    # import this module at parse time.
+    from pipeline.curate import curate_file
+
+    day = today or _today()
+    dataset = layout.dataset_of_raw_key(raw_key)
+    info = lake.head(raw_key)
+    if info is None:
+        raise FileNotFoundError(f"{raw_key} is not in {lake.url} (already processed?)")
+    sha256 = lake.sha256(raw_key)
+    outcome = IngestOutcome(
+        raw_key=raw_key,
+        dataset=dataset,
+        sha256=sha256,
+        status="curated",
+        destination_key=layout.archive_key(raw_key, day),
+    )
+    marker_key = layout.processed_marker_key(dataset, sha256)
+    if lake.exists(marker_key):
+        previous = json.loads(lake.read_bytes(marker_key))
+        if previous.get("status") == "quarantined":
+            return _quarantine(lake, outcome, previous["reason"], previous.get("details", []), day)
+        outcome.status = "already_processed"
+        outcome.curated_key = previous.get("curated_key")
+        outcome.notes.append(
+            "these exact bytes were already curated; archived without re-processing"
+        )
+        logger.info("%s: same bytes already processed (sha256 %s); archiving", raw_key, sha256[:12])
+        return _finish(lake, outcome, previous)
+
+    if spec is None:
+        try:
+            spec = load_dataset_spec(dataset, settings.datasets_dir)
+        except (LookupError, ValueError) as error:
+            return _quarantine(lake, outcome, str(error), [], day)
+
+    with tempfile.TemporaryDirectory(prefix="ingest-") as work:
+        work_dir = Path(work)
+        local = lake.local_path(raw_key)
+        if local is None:
+            local = work_dir / "raw"
+            lake.download_file(raw_key, local)
+        try:
+            parquet_path = curate_file(
+                local, raw_key, spec, settings, outcome, work_dir, lake=lake, on_bytes=on_bytes
+            )
+        except DataProblem as problem:
+            return _quarantine(lake, outcome, problem.reason, problem.details, day)
+        outcome.curated_key = layout.curated_key(dataset, sha256)
+        lake.upload_file(outcome.curated_key, parquet_path)
+    logger.info("curated %s", outcome.summary())
+    return _finish(
+        lake,
+        outcome,
+        {
+            "status": "curated",
+            "raw_key": raw_key,
+            "curated_key": outcome.curated_key,
+            "rows_written": outcome.rows_written,
+            "processed_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        },
+    )

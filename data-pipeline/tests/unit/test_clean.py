@@ -1,0 +1,93 @@
+"""Column names, missing markers and type coercion."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.clean import (
+    ColumnPlan,
+    ConversionStats,
+    clean_column_name,
+    clean_column_names,
+    convert_column,
+    infer_column_type,
+    strip_text,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("free sulfur dioxide", "free_sulfur_dioxide"),
+        ("pH", "ph"),
+        ("  Total (mg/L) ", "total_mg_l"),
+        ("__x__", "x"),
+        ("Größe", "gr_e"),
+        ("fixed acidity", "fixed_acidity"),
+        ("A--B", "a_b"),
+    ],
+)
+def test_clean_column_name_follows_the_contract(raw: str, cleaned: str) -> None:
+    assert clean_column_name(raw) == cleaned
+
+
+def test_colliding_and_empty_names_are_made_unique_with_notes() -> None:
+    names, notes = clean_column_names(["pH", "PH", "", "p h", "ph"])
+    assert names == ["ph", "ph_2", "column_3", "p_h", "ph_3"]
+    assert len(notes) == 3
+    assert "collides" in notes[0]
+
+
+def test_strip_text_trims_and_marks_missing() -> None:
+    frame = pd.DataFrame({"a": [" x ", "NA", "-", "null", " ", "y"]})
+    out = strip_text(frame)
+    assert out["a"].tolist()[0] == "x"
+    assert out["a"].isna().tolist() == [False, True, True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (pd.Series([1.5, 2.0, None]), "float"),
+        (pd.Series([1.0, 2.0, None]), "integer"),
+        (pd.Series([1, 2, 3]), "integer"),
+        (pd.Series(["yes", "no", "Yes"]), "boolean"),
+        (pd.Series(["2024-01-31", "2024-02-01"]), "datetime"),
+        (pd.Series(["31.01.2024", "01.02.2024"]), "datetime"),
+        (pd.Series(["01/02/2024", "03/04/2024"]), "string"),  # day/month order ambiguous
+        (pd.Series(["13/02/2024", "03/04/2024"]), "datetime"),  # 13 can only be a day
+        (pd.Series(["red", "white"]), "string"),
+    ],
+)
+def test_infer_column_type(values: pd.Series, expected: str) -> None:
+    assert infer_column_type(values.rename("c")).type == expected
+
+
+def test_convert_counts_cells_that_do_not_fit() -> None:
+    stats = ConversionStats()
+    out = convert_column(
+        pd.Series(["1,5", "2", "abc"], name="x"), ColumnPlan("x", "float"), stats, ","
+    )
+    assert out.tolist()[:2] == [1.5, 2.0]
+    assert pd.isna(out.iloc[2])
+    assert stats.coerced == {"x": 1}
+
+
+def test_declared_integer_with_fractions_stays_float_for_validation() -> None:
+    stats = ConversionStats()
+    out = convert_column(pd.Series([5.0, 5.5], name="q"), ColumnPlan("q", "integer"), stats)
+    assert out.dtype == "float64"
+    whole = convert_column(pd.Series([5.0, 6.0], name="q"), ColumnPlan("q", "integer"), stats)
+    assert str(whole.dtype) == "Int64"
+
+
+def test_boolean_conversion() -> None:
+    stats = ConversionStats()
+    out = convert_column(
+        pd.Series(["True", "no", "maybe"], name="b"), ColumnPlan("b", "boolean"), stats
+    )
+    assert out.tolist()[:2] == [True, False]
+    assert stats.coerced == {"b": 1}

@@ -1,0 +1,154 @@
+"""Ingestion end to end on a lake: curated, archived, quarantined, idempotent."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import RED_WINE, WHITE_WINE
+from pipeline import layout
+from pipeline.ingest import find_new_raw_keys, ingest_raw_object, unique_destination
+from pipeline.lake import Lake
+from pipeline.settings import PipelineSettings
+
+pytestmark = [pytest.mark.unit]
+
+DAY = date(2026, 11, 30)
+HEADER = RED_WINE.read_text().splitlines()[0] + "\n"
+ROW = "7.4;0.7;0;1.9;0.076;11;34;0.9978;3.51;0.56;9.4;5\n"
+
+
+@pytest.fixture
+def settings(file_lake: Lake) -> PipelineSettings:
+    return PipelineSettings(LAKE_URL=file_lake.url, chunk_rows=1000)
+
+
+def put(lake: Lake, name: str, data: bytes, partition: str = "wine_type=red") -> str:
+    key = f"raw/wine_quality/{partition}/{name}" if partition else f"raw/wine_quality/{name}"
+    lake.write_bytes(key, data)
+    return key
+
+
+def read_curated(lake: Lake, key: str) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(lake.read_bytes(key)))
+
+
+@pytest.mark.parametrize("source", [RED_WINE, WHITE_WINE], ids=["red", "white"])
+def test_wine_file_is_curated_with_exact_counts(
+    file_lake: Lake, settings: PipelineSettings, source: Path
+) -> None:
+    expected_rows, expected_dups = {"winequality-red.csv": (1599, 240)}.get(
+        source.name, (4898, 937)
+    )
+    key = put(file_lake, source.name, source.read_bytes())
+    outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
+    assert outcome.status == "curated", outcome.reason
+    assert (outcome.rows_read, outcome.rows_written) == (expected_rows, expected_rows)
+    assert outcome.duplicate_rows == expected_dups
+    assert outcome.format is not None and outcome.format["delimiter"] == ";"
+    frame = read_curated(file_lake, outcome.curated_key or "")
+    assert len(frame) == expected_rows
+    assert frame["ph"].dtype == "float64" and frame["alcohol"].dtype == "float64"
+    assert str(frame["quality"].dtype) == "int64"
+    assert set(frame["wine_type"]) == {"red"}
+    # the raw file left raw/ and sits byte-identical in archive/
+    assert not file_lake.exists(key)
+    assert file_lake.read_bytes(outcome.destination_key) == source.read_bytes()
+    assert outcome.destination_key == f"archive/wine_quality/2026-11-30/wine_type=red/{source.name}"
+
+
+def test_same_bytes_twice_is_a_no_op(file_lake: Lake, settings: PipelineSettings) -> None:
+    data = RED_WINE.read_bytes()
+    first = ingest_raw_object(file_lake, put(file_lake, "a.csv", data), settings, today=DAY)
+    curated_before = file_lake.read_bytes(first.curated_key or "")
+    second = ingest_raw_object(file_lake, put(file_lake, "b.csv", data), settings, today=DAY)
+    assert second.status == "already_processed"
+    assert second.curated_key == first.curated_key
+    assert file_lake.read_bytes(first.curated_key or "") == curated_before
+    assert len(list(file_lake.list("curated/"))) == 1
+    assert file_lake.read_bytes(second.destination_key) == data
+
+
+def test_decimal_comma_file_gives_numbers(file_lake: Lake, settings: PipelineSettings) -> None:
+    text = HEADER + "".join(
+        ROW.replace("0.9978", f"0,99{70 + i}").replace("3.51", f"3,{40 + i}").replace("0.7", "0,7")
+        for i in range(20)
+    )
+    key = put(file_lake, "comma.csv", text.encode("cp1252"))
+    outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
+    assert outcome.status == "curated", outcome.reason
+    frame = read_curated(file_lake, outcome.curated_key or "")
+    assert frame["density"].dtype == "float64"
+    assert frame["density"].iloc[0] == pytest.approx(0.997)
+    assert frame["ph"].iloc[1] == pytest.approx(3.41)
+
+
+def quarantine_reason(lake: Lake, outcome_key: str) -> dict[str, object]:
+    return json.loads(lake.read_bytes(layout.error_key(outcome_key)))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("zipped.csv", gzip.compress((HEADER + ROW * 50).encode()), "gzip"),
+        ("header_only.csv", HEADER.encode(), "no data rows"),
+        (
+            "no_target.csv",
+            (HEADER.replace(';"quality"', "") + ROW[:-3] + "\n").encode() * 1,
+            "quality",
+        ),
+        ("ph40.csv", (HEADER + ROW * 20 + ROW.replace("3.51", "40")).encode(), "ph"),
+    ],
+)
+def test_bad_files_are_quarantined_with_a_reason(
+    file_lake: Lake, settings: PipelineSettings, name: str, data: bytes, words: str
+) -> None:
+    key = put(file_lake, name, data)
+    outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
+    assert outcome.status == "quarantined"
+    assert outcome.destination_key.startswith("quarantine/wine_quality/2026-11-30/")
+    assert file_lake.read_bytes(outcome.destination_key) == data
+    assert not file_lake.exists(key)
+    error = quarantine_reason(file_lake, outcome.destination_key)
+    text = (str(error["reason"]) + " ".join(map(str, error["details"]))).lower()  # type: ignore[call-overload]
+    assert words in text
+
+
+def test_missing_hive_column_is_named(file_lake: Lake, settings: PipelineSettings) -> None:
+    key = put(file_lake, "nopartition.csv", (HEADER + ROW * 20).encode(), partition="")
+    outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
+    assert outcome.status == "quarantined"
+    assert "wine_type" in (outcome.reason or "")
+
+
+def test_one_bad_file_does_not_stop_the_others(file_lake: Lake, settings: PipelineSettings) -> None:
+    put(file_lake, "bad.csv", b"\x00\x01\x02garbage" * 100)
+    put(file_lake, "good.csv", RED_WINE.read_bytes())
+    keys = find_new_raw_keys(file_lake, ["wine_quality"])
+    outcomes = [ingest_raw_object(file_lake, key, settings, today=DAY) for key in keys]
+    assert sorted(o.status for o in outcomes) == ["curated", "quarantined"]
+    assert find_new_raw_keys(file_lake, ["wine_quality"]) == []
+
+
+def test_same_name_different_bytes_never_overwrite(file_lake: Lake) -> None:
+    file_lake.write_bytes("archive/ds/2026-11-30/a.csv", b"old")
+    key = unique_destination(file_lake, "archive/ds/2026-11-30/a.csv", "f" * 64)
+    assert key == "archive/ds/2026-11-30/a.ffffffffffff.csv"
+
+
+@pytest.mark.s3
+def test_ingest_on_s3_lake(s3_lake: Lake) -> None:
+    settings = PipelineSettings(LAKE_URL=s3_lake.url, chunk_rows=500)
+    key = put(s3_lake, "winequality-red.csv", RED_WINE.read_bytes())
+    outcome = ingest_raw_object(s3_lake, key, settings, today=DAY)
+    assert outcome.status == "curated", outcome.reason
+    assert outcome.rows_written == 1599 and outcome.duplicate_rows == 240
+    assert s3_lake.read_bytes(outcome.destination_key) == RED_WINE.read_bytes()
+    assert len(read_curated(s3_lake, outcome.curated_key or "")) == 1599
