@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +107,25 @@ class LocalLake(Lake):
         if not source_path.is_file():
             raise ObjectNotFoundError(f"no object {source!r} in {self.url}")
         return self.upload_file(destination, source_path)
+
+    def move_verified(self, source: str, destination: str) -> ObjectInfo:
+        """Hard-link then unlink: the bytes are never copied, so they cannot differ.
+
+        At every instant the file exists under at least one name. Falls back to a
+        verified copy when a link is impossible (another filesystem, no link support).
+        """
+        source_path, target_path = self._path(source), self._path(destination)
+        if not source_path.is_file():
+            raise ObjectNotFoundError(f"no object {source!r} in {self.url}")
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        temp = target_path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
+        try:
+            os.link(source_path, temp)
+        except OSError:
+            return super().move_verified(source, destination)
+        temp.replace(target_path)
+        source_path.unlink()
+        return self._info(destination, target_path)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

@@ -1,0 +1,173 @@
+"""Ingestion throughput and peak memory on a generated CSV, beside a plain pandas baseline.
+
+Each variant runs in a fresh subprocess so its peak RSS is its own. The baseline is what
+the replaced system did: `pandas.read_csv` of the whole file, then `to_parquet`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROWS_PER_MB = 9_800  # about 102 bytes a row for the table generated below
+
+DATASET_YAML = """\
+name: bench
+target: quality
+task: regression
+columns:
+{columns}
+  quality: {{type: integer, min: 0, max: 10}}
+  wine_type: {{type: category, categories: [red, white]}}
+"""
+FEATURES = [f"feature_{i}" for i in range(10)]
+
+
+def generate_csv(path: Path, megabytes: int) -> None:
+    """A wine-like `;`-separated CSV of about `megabytes` MB, written in blocks."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(7)
+    rows = megabytes * ROWS_PER_MB
+    block = 250_000
+    options = pacsv.WriteOptions(delimiter=";", include_header=True)
+    with pacsv.CSVWriter(
+        str(path),
+        pa.schema(
+            [(name, pa.float64()) for name in FEATURES]
+            + [("quality", pa.int64()), ("wine_type", pa.string())]
+        ),
+        write_options=options,
+    ) as writer:
+        for start in range(0, rows, block):
+            n = min(block, rows - start)
+            columns = {name: np.round(rng.normal(5, 2, n).clip(0, 99), 4) for name in FEATURES}
+            columns["quality"] = rng.integers(3, 9, n)
+            columns["wine_type"] = np.where(rng.random(n) < 0.25, "red", "white")
+            writer.write_table(pa.table(columns))
+
+
+BASELINE = """
+import json, resource, sys, time
+import pandas as pd
+start = time.perf_counter()
+frame = pd.read_csv(sys.argv[1], sep=";")
+frame.to_parquet(sys.argv[2])
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "rows": len(frame),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+OURS = """
+import json, resource, sys, time
+from pathlib import Path
+from pipeline.ingest import ingest_raw_object
+from pipeline.lake import LocalLake
+from pipeline.settings import PipelineSettings
+lake_root, datasets_dir, source = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+lake = LocalLake(lake_root)
+key = "raw/bench/" + source.name
+lake_path = lake_root / key
+lake_path.parent.mkdir(parents=True, exist_ok=True)
+source.replace(lake_path)  # dropping the file into raw/ is not part of the measured work
+settings = PipelineSettings(LAKE_URL=lake.url, datasets_dir=datasets_dir)
+start = time.perf_counter()
+outcome = ingest_raw_object(lake, key, settings)
+elapsed = time.perf_counter() - start
+lake.move_verified(outcome.destination_key, key)  # put it back for the next repetition
+lake.delete("_state/processed/bench/" + outcome.sha256 + ".json")
+lake_path.replace(source)
+print(json.dumps({"seconds": elapsed, "rows": outcome.rows_written, "status": outcome.status,
+                  "reason": outcome.reason,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _run(code: str, *args: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"benchmark step failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def run(megabytes: int = 500, repetitions: int = 3) -> dict[str, Any]:
+    """Measure both variants `repetitions` times on one generated file; medians."""
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as work:
+        work_dir = Path(work)
+        source = work_dir / "generated.csv"
+        started = time.perf_counter()
+        generate_csv(source, megabytes)
+        size_mb = source.stat().st_size / 1e6
+        generated_in = time.perf_counter() - started
+        datasets = work_dir / "datasets"
+        datasets.mkdir()
+        (datasets / "bench.yaml").write_text(
+            DATASET_YAML.format(
+                columns="\n".join(f"  {n}: {{type: float, min: 0, max: 100}}" for n in FEATURES)
+            )
+        )
+        baseline, ours = [], []
+        for _ in range(repetitions):
+            baseline.append(_run(BASELINE, str(source), str(work_dir / "baseline.parquet")))
+            ours.append(_run(OURS, str(work_dir / "lake"), str(datasets), str(source)))
+    if any(r["status"] != "curated" for r in ours):
+        raise RuntimeError(f"the benchmark file was not curated: {ours[0]['reason']}")
+
+    def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+        seconds = statistics.median(r["seconds"] for r in runs)
+        return {
+            "seconds": round(seconds, 2),
+            "mb_per_s": round(size_mb / seconds, 1),
+            "peak_mb": round(max(r["peak_mb"] for r in runs)),
+            "rows": runs[0]["rows"],
+        }
+
+    figures = {
+        "file_mb": round(size_mb, 1),
+        "generated_seconds": round(generated_in, 1),
+        "repetitions": repetitions,
+        "baseline": summary(baseline),
+        "ours": summary(ours),
+    }
+    figures["speed_ratio"] = round(figures["ours"]["mb_per_s"] / figures["baseline"]["mb_per_s"], 2)
+    figures["markdown"] = markdown(figures)
+    return figures
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    """The figures as a Markdown table."""
+    lines = [
+        f"Generated `;`-separated CSV of {figures['file_mb']} MB "
+        f"({figures['ours']['rows']:,} rows, 12 columns); median of "
+        f"{figures['repetitions']} runs, each in a fresh process.",
+        "",
+        "| variant | seconds | MB/s | peak memory (MB) |",
+        "|---|---|---|---|",
+    ]
+    for name, label in [
+        ("baseline", "pandas `read_csv` + `to_parquet` (baseline)"),
+        ("ours", "`pipeline ingest` (sniff, clean, validate, curate, archive)"),
+    ]:
+        row = figures[name]
+        lines.append(f"| {label} | {row['seconds']} | {row['mb_per_s']} | {row['peak_mb']} |")
+    lines.append("")
+    lines.append(f"Throughput ratio ours / baseline: **{figures['speed_ratio']}x**.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    size = int(os.environ.get("BENCH_INGEST_MB", "500"))
+    result = run(size, int(os.environ.get("BENCH_REPETITIONS", "3")))
+    print(result.pop("markdown"))
+    print(json.dumps(result, indent=2))
