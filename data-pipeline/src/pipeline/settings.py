@@ -46,6 +46,21 @@ class PipelineSettings(BaseSettings):
     search_budget: int = Field(default=12, ge=1, description="hyper-parameter candidates tried")
     random_seed: int = 42
     storage_retries: int = Field(default=5, ge=0, description="attempts on transient S3 errors")
+    ingest_schedule: str | None = Field(
+        default="* * * * *",
+        description="cron schedule of the polling ingest DAG; 'none' turns polling off",
+    )
+    raw_events_queue_url: str | None = Field(
+        default=None,
+        description="SQS queue URL receiving S3 ObjectCreated events for raw/ (event-driven DAG)",
+    )
+
+    @field_validator("ingest_schedule", "raw_events_queue_url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in {"", "none", "off"}:
+            return None
+        return value.strip()
 
     @field_validator("lake_url")
     @classmethod
