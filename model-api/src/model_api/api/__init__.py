@@ -1,0 +1,1 @@
+"""HTTP routes; `api.router.build_router` composes them."""

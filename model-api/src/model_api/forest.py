@@ -1,0 +1,151 @@
+"""The fast exact path: a vectorised numpy traversal of forest.npz (MODEL_FORMAT.md)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+_ARRAYS = ("node_offset", "children_left", "children_right", "feature", "threshold", "value")
+# Rows traversed at once: bounds the (rows x trees) index arrays to a few MB per step.
+_CHUNK_ROWS = 2048
+
+
+class ForestFormatError(ValueError):
+    """forest.npz does not hold a well-formed forest."""
+
+
+@dataclass(frozen=True)
+class Forest:
+    """All trees, with global child indices and leaves that loop to themselves.
+
+    A leaf points to itself on both sides (feature 0, threshold +inf), so every tree can
+    be stepped `depth` times with no per-tree bookkeeping: the traversal of all trees
+    for all rows is a few gathers and one compare per level.
+    """
+
+    roots: npt.NDArray[np.intp]
+    children: npt.NDArray[np.intp]  # children[2 * node] = left, children[2 * node + 1] = right
+    feature: npt.NDArray[np.intp]
+    threshold: npt.NDArray[np.float64]
+    value: npt.NDArray[np.float64]
+    depth: int
+    n_features: int
+
+    @property
+    def n_trees(self) -> int:
+        """Number of trees."""
+        return int(self.roots.shape[0])
+
+    @property
+    def n_outputs(self) -> int:
+        """Columns of `value`: 1 for regression, the class count for classification."""
+        return int(self.value.shape[1])
+
+    def leaves(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+        """Global leaf index reached by each row in each tree, shape (rows, trees)."""
+        # scikit-learn compares float32(X) with float64 thresholds; so do we (exact match).
+        # The design matrix never holds NaN (the schema refuses it, None is imputed), so
+        # "right when x > threshold" is the same as "left when x <= threshold".
+        x32 = np.ascontiguousarray(x, dtype=np.float32)
+        flat_x = x32.ravel()
+        row_base = (np.arange(x32.shape[0], dtype=np.intp) * self.n_features)[:, None]
+        nodes = np.tile(self.roots, (x32.shape[0], 1))
+        for _ in range(self.depth):
+            go_right = flat_x[row_base + self.feature[nodes]] > self.threshold[nodes]
+            nodes = self.children[2 * nodes + go_right]
+        return nodes
+
+    def predict_values(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Mean over trees of the leaf values, shape (rows, n_outputs)."""
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"design matrix must be (rows, {self.n_features}), got {x.shape}")
+        out = np.empty((x.shape[0], self.n_outputs), dtype=np.float64)
+        for start in range(0, x.shape[0], _CHUNK_ROWS):
+            leaves = self.leaves(x[start : start + _CHUNK_ROWS])
+            out[start : start + _CHUNK_ROWS] = self.value[leaves].sum(axis=1) / self.n_trees
+        return out
+
+
+def load_forest(data: bytes) -> Forest:
+    """Parse forest.npz bytes (never unpickles) into a ready-to-run Forest.
+
+    Raises:
+        ForestFormatError: arrays missing, of the wrong shape, or not a set of trees.
+    """
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            missing = [name for name in (*_ARRAYS, "n_features") if name not in npz.files]
+            if missing:
+                raise ForestFormatError(f"forest.npz lacks arrays {missing}")
+            arrays = {name: np.asarray(npz[name]) for name in _ARRAYS}
+            n_features = int(npz["n_features"])
+    except (OSError, ValueError) as error:
+        if isinstance(error, ForestFormatError):
+            raise
+        raise ForestFormatError(f"forest.npz is not a readable npz file: {error}") from error
+    return _build(arrays, n_features)
+
+
+def _build(arrays: dict[str, npt.NDArray[np.generic]], n_features: int) -> Forest:
+    offset = arrays["node_offset"].astype(np.intp)
+    left_local = arrays["children_left"].astype(np.intp)
+    right_local = arrays["children_right"].astype(np.intp)
+    feature = arrays["feature"].astype(np.intp)
+    threshold = arrays["threshold"].astype(np.float64)
+    value = arrays["value"].astype(np.float64)
+    if value.ndim == 1:
+        value = value[:, None]
+    n_nodes = left_local.shape[0]
+    if (
+        offset.ndim != 1
+        or offset.shape[0] < 2
+        or offset[0] != 0
+        or offset[-1] != n_nodes
+        or np.any(np.diff(offset) < 1)
+        or not (right_local.shape == feature.shape == threshold.shape == (n_nodes,))
+        or value.shape[0] != n_nodes
+        or value.ndim != 2
+    ):
+        raise ForestFormatError("forest.npz arrays have inconsistent shapes")
+    tree_of_node = np.repeat(np.arange(offset.shape[0] - 1), np.diff(offset))
+    base = offset[tree_of_node]
+    is_leaf = left_local < 0
+    if np.any(is_leaf != (right_local < 0)):
+        raise ForestFormatError("forest.npz has nodes with exactly one child")
+    own = np.arange(n_nodes, dtype=np.intp)
+    left = np.where(is_leaf, own, base + left_local)
+    right = np.where(is_leaf, own, base + right_local)
+    tree_size = np.diff(offset)[tree_of_node]
+    if np.any(~is_leaf & ((left_local >= tree_size) | (right_local >= tree_size))):
+        raise ForestFormatError("forest.npz has a child index outside its tree")
+    if np.any(~is_leaf & ((feature < 0) | (feature >= n_features))):
+        raise ForestFormatError("forest.npz tests a feature outside the design matrix")
+    feature = np.where(is_leaf, 0, feature)
+    threshold = np.where(is_leaf, np.inf, threshold)
+    roots = offset[:-1].copy()
+    children = np.stack([left, right], axis=1).ravel()
+    depth = _max_depth(roots, left, right, is_leaf)
+    return Forest(roots, children, feature, threshold, value, depth, n_features)
+
+
+def _max_depth(
+    roots: npt.NDArray[np.intp],
+    left: npt.NDArray[np.intp],
+    right: npt.NDArray[np.intp],
+    is_leaf: npt.NDArray[np.bool_],
+) -> int:
+    """Longest root-to-leaf path; refuses cycles (a malformed file could loop forever)."""
+    frontier = roots
+    depth = 0
+    limit = left.shape[0]
+    while True:
+        frontier = frontier[~is_leaf[frontier]]
+        if frontier.size == 0:
+            return depth
+        depth += 1
+        if depth > limit:
+            raise ForestFormatError("forest.npz trees contain a cycle")
+        frontier = np.unique(np.concatenate([left[frontier], right[frontier]]))
