@@ -77,6 +77,9 @@ resource "aws_ecs_task_definition" "api" {
         { name = "MODEL_API_DATASET", value = var.api_dataset },
         { name = "AWS_DEFAULT_REGION", value = local.region },
       ]
+      secrets = [
+        { name = "MODEL_API_API_KEY", valueFrom = aws_secretsmanager_secret.api_key.arn },
+      ]
       mountPoints = [
         { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }
       ]

@@ -46,20 +46,37 @@ resource "aws_vpc_security_group_ingress_rule" "mwaa_webserver" {
   to_port           = 443
 }
 
+# MWAA has no plain environment-variable setting; its startup script is the documented way
+# to give every Airflow component the pipeline's settings (PipelineSettings reads these).
+resource "aws_s3_object" "mwaa_startup" {
+  bucket       = aws_s3_bucket.dags.id
+  key          = "startup.sh"
+  content_type = "text/x-shellscript"
+  kms_key_id   = aws_kms_key.data.arn
+  content      = <<-EOT
+    #!/bin/sh
+    export LAKE_URL="s3://${aws_s3_bucket.lake.id}"
+    export PIPELINE_RAW_EVENTS_QUEUE_URL="${aws_sqs_queue.raw_events.id}"
+    export AWS_DEFAULT_REGION="${local.region}"
+  EOT
+}
+
 resource "aws_mwaa_environment" "airflow" {
   count = var.enable_mwaa ? 1 : 0
 
-  name                  = local.mwaa_name
-  airflow_version       = var.mwaa_airflow_version
-  environment_class     = var.mwaa_environment_class
-  min_workers           = 1
-  max_workers           = var.mwaa_max_workers
-  execution_role_arn    = aws_iam_role.pipeline.arn
-  source_bucket_arn     = aws_s3_bucket.dags.arn
-  dag_s3_path           = "dags/"
-  plugins_s3_path       = "plugins.zip"
-  requirements_s3_path  = "requirements.txt"
-  webserver_access_mode = "PRIVATE_ONLY"
+  name                             = local.mwaa_name
+  airflow_version                  = var.mwaa_airflow_version
+  environment_class                = var.mwaa_environment_class
+  min_workers                      = 1
+  max_workers                      = var.mwaa_max_workers
+  execution_role_arn               = aws_iam_role.pipeline.arn
+  source_bucket_arn                = aws_s3_bucket.dags.arn
+  dag_s3_path                      = "dags/"
+  plugins_s3_path                  = "plugins.zip"
+  requirements_s3_path             = "requirements.txt"
+  startup_script_s3_path           = aws_s3_object.mwaa_startup.key
+  startup_script_s3_object_version = aws_s3_object.mwaa_startup.version_id
+  webserver_access_mode            = "PRIVATE_ONLY"
 
   airflow_configuration_options = {
     "core.load_examples"               = "False"

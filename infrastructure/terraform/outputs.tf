@@ -82,3 +82,8 @@ output "github_terraform_role_arn" {
   description = "Role for terraform apply in the protected environment (GitHub variable AWS_TERRAFORM_ROLE_ARN)."
   value       = aws_iam_role.github_terraform.arn
 }
+
+output "api_key_secret_arn" {
+  description = "Secrets Manager secret holding the model-api X-API-Key; put its value before the first deploy."
+  value       = aws_secretsmanager_secret.api_key.arn
+}
