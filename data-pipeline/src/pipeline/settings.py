@@ -54,13 +54,28 @@ class PipelineSettings(BaseSettings):
         default=None,
         description="SQS queue URL receiving S3 ObjectCreated events for raw/ (event-driven DAG)",
     )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "PIPELINE_MLFLOW_TRACKING_URI"),
+        description="MLflow tracking server (http[s]://host:port); unset: the lake's runs log only",
+    )
 
-    @field_validator("ingest_schedule", "raw_events_queue_url")
+    @field_validator("ingest_schedule", "raw_events_queue_url", "mlflow_tracking_uri")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() in {"", "none", "off"}:
             return None
         return value.strip()
+
+    @field_validator("mlflow_tracking_uri")
+    @classmethod
+    def _check_mlflow_uri(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                f"MLFLOW_TRACKING_URI must be an http(s):// tracking server, got {value!r} "
+                "(for example http://127.0.0.1:5000); unset it to keep only the lake's runs log"
+            )
+        return value.rstrip("/") if value else value
 
     @field_validator("lake_url")
     @classmethod
