@@ -55,7 +55,14 @@ class CsvFormat:
 
     def describe(self) -> str:
         """One line a person can read: `semicolon-separated, utf-8, decimal comma, header`."""
-        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", ":": "colon", " ": "space"}
+        names = {
+            ",": "comma",
+            ";": "semicolon",
+            "\t": "tab",
+            "|": "pipe",
+            ":": "colon",
+            " ": "space",
+        }
         parts = [
             f"{names.get(self.delimiter, repr(self.delimiter))}-separated",
             self.encoding,

@@ -1,0 +1,165 @@
+"""Detect the format of a delimited text file from the first bytes of it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from pipeline.sniff.dialect import (
+    Dialect,
+    ScoredDialect,
+    quoting_beyond_head,
+    score_dialects,
+    scoring_head,
+)
+from pipeline.sniff.encoding import detect_encoding
+from pipeline.sniff.format import CsvFormat, NotATableError
+from pipeline.sniff.header import detect_header
+from pipeline.sniff.numbers import detect_number_marks
+from pipeline.sniff.table import find_table, read_records
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SAMPLE_BYTES = 256 * 1024
+# Control characters other than tab, line feed, carriage return and form feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
+def _line_terminator(text: str) -> str:
+    head = text[:65536]
+    crlf = head.count("\r\n")
+    if head.count("\r\r\n") and head.count("\r\r\n") >= crlf / 2:
+        return "\r\r\n"
+    lone_cr = head.count("\r") - crlf
+    lone_lf = head.count("\n") - crlf
+    best = max((crlf, "\r\n"), (lone_lf, "\n"), (lone_cr, "\r"))
+    return best[1] if best[0] else "\n"
+
+
+def _reject_control_characters(text: str) -> None:
+    sample = text[:65536]
+    controls = len(_CONTROL.findall(sample))
+    if sample and controls / len(sample) > 0.01:
+        raise NotATableError(
+            f"this is binary data, not text: {controls} control characters in the first "
+            f"{len(sample)} characters"
+        )
+
+
+def _looks_like_prose(lines: list[str]) -> bool:
+    """True when lines read like sentences: many words per line, few numbers."""
+    if not lines:
+        return True
+    words = sum(len(_WORDS.findall(line)) for line in lines)
+    return words / len(lines) >= 6
+
+
+def _single_column(text: str, encoding: str, confidence: float, complete: bool) -> CsvFormat:
+    """A file no delimiter splits: a one-column table of values, or prose (not a table)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]
+    if len(lines) < 2 or _looks_like_prose(lines[:200]):
+        what = "one line of text" if len(lines) < 2 else "lines of prose"
+        raise NotATableError(
+            f"this looks like {what}, not a table: no delimiter (, ; tab | : space) "
+            "splits the lines into columns"
+        )
+    dialect = Dialect(",", None, None, False)
+    return _finish(text, dialect, encoding, confidence * 0.6, ["single column"])
+
+
+def _margin(scored: list[ScoredDialect]) -> float:
+    """How far the winner is ahead of the best candidate with another delimiter."""
+    best = scored[0]
+    rivals = [s.score for s in scored[1:] if s.dialect.delimiter != best.dialect.delimiter]
+    return best.score - (max(rivals) if rivals else 0.0)
+
+
+def _finish(
+    text: str, dialect: Dialect, encoding: str, confidence: float, notes: list[str]
+) -> CsvFormat:
+    records = read_records(text, dialect)
+    layout = find_table(records)
+    rows = [record.cells for record in layout.records]
+    verdict = detect_header(rows, layout.width, dialect.delimiter)
+    data = rows[verdict.header_rows :] if verdict.has_header else rows
+    marks = detect_number_marks(data[:400], layout.width)
+    skipinitialspace = dialect.skipinitialspace and dialect.delimiter != " "
+    if len(rows) == 1 and not verdict.has_header:
+        notes.append("only one record")
+    return CsvFormat(
+        encoding=encoding,
+        delimiter=dialect.delimiter,
+        quotechar=dialect.quotechar,
+        escapechar=dialect.escapechar,
+        has_header=verdict.has_header,
+        decimal=marks.decimal,
+        skip_rows=layout.skip_rows,
+        confidence=max(0.0, min(1.0, confidence * (0.75 + 0.25 * verdict.certainty))),
+        line_terminator=_line_terminator(text),
+        comment=layout.comment,
+        skipinitialspace=skipinitialspace,
+        header_rows=verdict.header_rows,
+        thousands=marks.thousands if marks.thousands != dialect.delimiter else None,
+        notes=notes,
+    )
+
+
+def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
+    """Detect encoding, dialect, header, decimal mark and preamble of a delimited file.
+
+    Args:
+        data: the head of the file (e.g. its first 256 KiB); it may end in the middle of
+            a line or of a multibyte character.
+        complete: `data` is the whole file, so its last line is whole.
+
+    Returns:
+        The detected `CsvFormat`, with a confidence in [0, 1].
+
+    Raises:
+        NotATableError: the bytes are not a delimited table (empty, binary, compressed,
+            a spreadsheet, prose...); the message says what they look like instead.
+    """
+    decoded = detect_encoding(data, complete=complete)
+    text = decoded.text
+    if not text.strip():
+        raise NotATableError("the file holds only blank lines or whitespace, no table")
+    _reject_control_characters(text)
+    if not complete:
+        # The sample may stop inside a record: only whole lines are trusted.
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        if cut > 0:
+            text = text[: cut + 1]
+    notes = [decoded.note] if decoded.note else []
+    lines = [line for line in text[:4096].splitlines() if line.strip()]
+    if len(lines) == 1 and _looks_like_prose(lines):
+        raise NotATableError("this looks like one line of text (a sentence), not a table")
+    scored = score_dialects(text)
+    if not scored or scored[0].score <= 0 or scored[0].modal_width < 2:
+        return _single_column(text, decoded.encoding, decoded.confidence, complete)
+    best = scored[0]
+    dialect = best.dialect
+    if dialect.quotechar is None and quoting_beyond_head(text, scoring_head(text), dialect):
+        dialect = Dialect(dialect.delimiter, '"', None, dialect.skipinitialspace)
+        notes.append("quoted fields appear after the scored head")
+    certainty = 0.7 + 0.3 * min(1.0, 2 * _margin(scored))
+    confidence = decoded.confidence * (0.5 + 0.5 * best.score) * certainty
+    fmt = _finish(text, dialect, decoded.encoding, confidence, notes)
+    logger.info("detected %s", fmt.describe())
+    return fmt
+
+
+def detect_format_of_file(path: Path, sample_bytes: int = DEFAULT_SAMPLE_BYTES) -> CsvFormat:
+    """Detect the format of the file at `path` from its first `sample_bytes` bytes.
+
+    Raises:
+        NotATableError: the file is not a delimited table.
+        OSError: the file cannot be read.
+    """
+    with path.open("rb") as handle:
+        data = handle.read(sample_bytes + 1)
+    complete = len(data) <= sample_bytes
+    return detect_format(data[:sample_bytes], complete=complete)
