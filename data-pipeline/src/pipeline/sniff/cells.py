@@ -88,3 +88,19 @@ def is_number(cell: str) -> bool:
 def is_data_like(kind: CellType) -> bool:
     """Numbers, dates and booleans: values a header cell rarely is."""
     return kind in (CellType.NUMBER, CellType.DATE, CellType.BOOLEAN)
+
+
+class CellTyper:
+    """`classify` with a cache for one detection run (cells repeat across rows and dialects)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], CellType] = {}
+
+    def kind(self, cell: str, delimiter: str) -> CellType:
+        """The cached `classify(cell, delimiter)`."""
+        key = (cell, delimiter)
+        found = self._known.get(key)
+        if found is None:
+            found = classify(cell, delimiter)
+            self._known[key] = found
+        return found

@@ -6,6 +6,7 @@ import logging
 import re
 from pathlib import Path
 
+from pipeline.sniff.cells import CellTyper
 from pipeline.sniff.dialect import (
     Dialect,
     ScoredDialect,
@@ -22,6 +23,7 @@ from pipeline.sniff.table import find_table, read_records
 logger = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_BYTES = 256 * 1024
+_NUMBER_ROWS = 250
 # Control characters other than tab, line feed, carriage return and form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _WORDS = re.compile(r"[^\W\d_]{2,}")
@@ -56,6 +58,17 @@ def _looks_like_prose(lines: list[str]) -> bool:
     return words / len(lines) >= 6
 
 
+def _is_one_sentence(text: str) -> bool:
+    """One line of several words whose comma/semicolon parts are phrases, not names."""
+    stripped = text.strip()
+    if "\n" in stripped or "\r" in stripped:
+        return False
+    if len(_WORDS.findall(stripped)) < 6:
+        return False
+    parts = re.split(r"[,;\t|]", stripped)
+    return sum(len(_WORDS.findall(part)) for part in parts) / len(parts) >= 3
+
+
 def _single_column(text: str, encoding: str, confidence: float, complete: bool) -> CsvFormat:
     """A file no delimiter splits: a one-column table of values, or prose (not a table)."""
     lines = [line for line in text.splitlines() if line.strip()]
@@ -79,14 +92,20 @@ def _margin(scored: list[ScoredDialect]) -> float:
 
 
 def _finish(
-    text: str, dialect: Dialect, encoding: str, confidence: float, notes: list[str]
+    text: str,
+    dialect: Dialect,
+    encoding: str,
+    confidence: float,
+    notes: list[str],
+    typer: CellTyper | None = None,
 ) -> CsvFormat:
+    typer = typer or CellTyper()
     records = read_records(text, dialect)
     layout = find_table(records)
     rows = [record.cells for record in layout.records]
-    verdict = detect_header(rows, layout.width, dialect.delimiter)
+    verdict = detect_header(rows, layout.width, dialect.delimiter, typer)
     data = rows[verdict.header_rows :] if verdict.has_header else rows
-    marks = detect_number_marks(data[:400], layout.width)
+    marks = detect_number_marks(data[:_NUMBER_ROWS], layout.width)
     skipinitialspace = dialect.skipinitialspace and dialect.delimiter != " "
     if len(rows) == 1 and not verdict.has_header:
         notes.append("only one record")
@@ -134,10 +153,10 @@ def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
         if cut > 0:
             text = text[: cut + 1]
     notes = [decoded.note] if decoded.note else []
-    lines = [line for line in text[:4096].splitlines() if line.strip()]
-    if len(lines) == 1 and _looks_like_prose(lines):
+    if _is_one_sentence(text):
         raise NotATableError("this looks like one line of text (a sentence), not a table")
-    scored = score_dialects(text)
+    typer = CellTyper()
+    scored = score_dialects(text, typer)
     if not scored or scored[0].score <= 0 or scored[0].modal_width < 2:
         return _single_column(text, decoded.encoding, decoded.confidence, complete)
     best = scored[0]
@@ -147,7 +166,7 @@ def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
         notes.append("quoted fields appear after the scored head")
     certainty = 0.7 + 0.3 * min(1.0, 2 * _margin(scored))
     confidence = decoded.confidence * (0.5 + 0.5 * best.score) * certainty
-    fmt = _finish(text, dialect, decoded.encoding, confidence, notes)
+    fmt = _finish(text, dialect, decoded.encoding, confidence, notes, typer)
     logger.info("detected %s", fmt.describe())
     return fmt
 

@@ -16,7 +16,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.sniff.cells import CellType, classify
+from pipeline.sniff.cells import CellType, CellTyper
 
 logger = logging.getLogger(__name__)
 
@@ -161,25 +161,15 @@ def _quotes_well_formed(text: str, dialect: Dialect) -> bool:
     return True
 
 
-class _TypeCache:
-    """Cell types cached per (delimiter, text): candidates share most of their cells."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, str], bool] = {}
-
-    def clean_share(self, rows: list[list[str]], delimiter: str) -> float:
-        cells = 0
-        clean = 0
-        for row in rows[:_TYPE_ROWS]:
-            for cell in row:
-                key = (delimiter, cell)
-                known = self._known.get(key)
-                if known is None:
-                    known = classify(cell, delimiter) is not CellType.OTHER
-                    self._known[key] = known
-                cells += 1
-                clean += known
-        return clean / cells if cells else 0.0
+def _clean_share(rows: list[list[str]], delimiter: str, typer: CellTyper) -> float:
+    """Share of cells in the first rows that look like clean values for this split."""
+    cells = 0
+    clean = 0
+    for row in rows[:_TYPE_ROWS]:
+        for cell in row:
+            cells += 1
+            clean += typer.kind(cell, delimiter) is not CellType.OTHER
+    return clean / cells if cells else 0.0
 
 
 def scoring_head(text: str) -> str:
@@ -191,7 +181,7 @@ def scoring_head(text: str) -> str:
     return head
 
 
-def score_dialects(text: str) -> list[ScoredDialect]:
+def score_dialects(text: str, typer: CellTyper | None = None) -> list[ScoredDialect]:
     """Every candidate dialect with its score, best first.
 
     Candidates are scored in decreasing order of pattern score; since the final score is
@@ -205,14 +195,14 @@ def score_dialects(text: str) -> list[ScoredDialect]:
         pattern, modal = _pattern_score([len(row) for row in rows])
         parsed.append((pattern, modal, dialect, rows))
     parsed.sort(key=lambda item: -item[0])
-    cache = _TypeCache()
+    typer = typer or CellTyper()
     best = 0.0
     scored: list[ScoredDialect] = []
     for pattern, modal, dialect, rows in parsed:
         if pattern <= 0 or pattern < best:
             scored.append(ScoredDialect(dialect, 0.0, pattern, 0.0, modal))
             continue
-        types = cache.clean_share(rows, dialect.delimiter)
+        types = _clean_share(rows, dialect.delimiter, typer)
         score = pattern * types
         if dialect.quotechar is not None:
             if _swallows_lines(rows, dialect.delimiter, modal):

@@ -6,9 +6,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.sniff.cells import CellType, classify, is_data_like
+from pipeline.sniff.cells import CellType, CellTyper, is_data_like
 
-_DATA_ROWS = 200
+_DATA_ROWS = 100
 _SHAPE_RUNS = [
     (re.compile(r"[A-Z]+"), "A"),
     (re.compile(r"[a-z]+"), "a"),
@@ -33,15 +33,15 @@ def _shape(cell: str) -> str:
     return text
 
 
-def _header_kind(cell: str, delimiter: str) -> CellType:
-    kind = classify(cell, delimiter)
+def _header_kind(cell: str, delimiter: str, typer: CellTyper) -> CellType:
+    kind = typer.kind(cell, delimiter)
     if kind is CellType.BOOLEAN and len(cell.strip()) <= 1:
         return CellType.WORD  # a column called "N" or "T" is a name, not a flag
     return kind
 
 
 def _column_votes(
-    first: list[str], data: list[list[str]], delimiter: str
+    first: list[str], data: list[list[str]], delimiter: str, typer: CellTyper
 ) -> tuple[float, float, list[bool]]:
     """Votes for and against `first` being a header; which columns hold typed data."""
     yes = no = 0.0
@@ -51,17 +51,21 @@ def _column_votes(
         if not values:
             typed_columns.append(False)
             continue
-        kinds = [classify(value, delimiter) for value in values]
-        typed = sum(is_data_like(kind) for kind in kinds) / len(kinds) >= 0.7
+        kinds = [typer.kind(value, delimiter) for value in values]
+        data_kinds = Counter(kind for kind in kinds if is_data_like(kind))
+        typed = sum(data_kinds.values()) / len(kinds) >= 0.7
         typed_columns.append(typed)
         if not head.strip():
             continue  # an unnamed index column says nothing either way
-        head_kind = _header_kind(head, delimiter)
+        head_kind = _header_kind(head, delimiter, typer)
         if typed:
-            if is_data_like(head_kind):
-                no += 1.0
+            dominant = data_kinds.most_common(1)[0][0]
+            if head_kind is dominant:
+                # "2021" over "-29.59438": a year as a column name is still possible.
+                same_shape = _shape(head) in {_shape(value) for value in values[:50]}
+                no += 1.0 if same_shape else 0.25
             elif head_kind is not CellType.MISSING:
-                yes += 1.0
+                yes += 1.0 if not is_data_like(head_kind) else 0.5
             continue
         # Text columns: a name rarely repeats as a value, and rarely shares the values' shape.
         if head.strip() in {value.strip() for value in values}:
@@ -77,7 +81,9 @@ def _column_votes(
     return yes, no, typed_columns
 
 
-def _extra_header_rows(rows: list[list[str]], typed: list[bool], delimiter: str) -> int:
+def _extra_header_rows(
+    rows: list[list[str]], typed: list[bool], delimiter: str, typer: CellTyper
+) -> int:
     """Rows after the first that are also names: text above columns of typed data."""
     extra = 0
     typed_indexes = [i for i, is_typed in enumerate(typed) if is_typed]
@@ -87,14 +93,16 @@ def _extra_header_rows(rows: list[list[str]], typed: list[bool], delimiter: str)
         cells = [row[i] for i in typed_indexes if i < len(row) and row[i].strip()]
         if len(cells) < max(2, len(typed_indexes) // 4):
             break
-        texts = sum(not is_data_like(_header_kind(cell, delimiter)) for cell in cells)
+        texts = sum(not is_data_like(_header_kind(cell, delimiter, typer)) for cell in cells)
         if texts / len(cells) < 0.6:
             break
         extra += 1
     return extra
 
 
-def detect_header(rows: list[list[str]], width: int, delimiter: str) -> HeaderVerdict:
+def detect_header(
+    rows: list[list[str]], width: int, delimiter: str, typer: CellTyper | None = None
+) -> HeaderVerdict:
     """Whether `rows[0]` (the first table row) holds column names.
 
     Each column votes: over numbers/dates a text cell is a name, a number is data; over
@@ -102,17 +110,18 @@ def detect_header(rows: list[list[str]], width: int, delimiter: str) -> HeaderVe
     a different width than the data (R's write.table, trailing delimiters) lean to header.
     Ties default to a header, the common case.
     """
+    typer = typer or CellTyper()
     if not rows:
         return HeaderVerdict(False, 0, 0.0)
     first = rows[0]
     if len(rows) == 1:
-        kinds = [_header_kind(cell, delimiter) for cell in first]
+        kinds = [_header_kind(cell, delimiter, typer) for cell in first]
         has = not any(is_data_like(kind) for kind in kinds)
         return HeaderVerdict(has, int(has), 0.5)
     probe = rows[1 : 1 + _DATA_ROWS]
     # Skip further header rows when measuring the data: look past the first few rows.
     data = probe[3:] if len(probe) > 12 else probe
-    yes, no, typed = _column_votes(first, data, delimiter)
+    yes, no, typed = _column_votes(first, data, delimiter, typer)
     if len(first) != width and len(first) in (width - 1, width + 1):
         yes += 1.0
     non_empty = [cell.strip() for cell in first if cell.strip()]
@@ -120,5 +129,5 @@ def detect_header(rows: list[list[str]], width: int, delimiter: str) -> HeaderVe
         no += 0.5
     has_header = yes >= no
     certainty = abs(yes - no) / (yes + no) if yes + no else 0.0
-    rows_count = 1 + _extra_header_rows(rows, typed, delimiter) if has_header else 0
+    rows_count = 1 + _extra_header_rows(rows, typed, delimiter, typer) if has_header else 0
     return HeaderVerdict(has_header, rows_count, certainty)

@@ -18,6 +18,7 @@ _AMBIGUOUS_COMMA = re.compile(r"[-+]?\d{1,3},\d{3}")
 _AMBIGUOUS_POINT = re.compile(r"[-+]?\d{1,3}\.\d{3}")
 _COMMA_GROUPS = re.compile(r"[-+]?\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?|[-+]?\d{1,3},\d{3}\.\d+")
 _POINT_GROUPS = re.compile(r"[-+]?\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?|[-+]?\d{1,3}\.\d{3},\d+")
+_DIGIT_MARK_DIGIT = re.compile(r"\d[.,]\d")
 # Currency and units around a number ("CHF 12,50", "45,06 €") do not change its marks.
 _AFFIXES = re.compile(r"^[^\d+-]{0,4}|[^\d%]{0,4}$")
 
@@ -35,9 +36,9 @@ class NumberMarks:
 def _column_marks(values: list[str]) -> tuple[int, int, int, int, int, int]:
     comma = point = ambiguous_comma = ambiguous_point = comma_groups = point_groups = 0
     for raw in values:
+        if _DIGIT_MARK_DIGIT.search(raw) is None:
+            continue  # integers, text, dates without marks: no evidence either way
         value = _AFFIXES.sub("", raw.strip()).replace(" ", "")
-        if not value or not any(ch.isdigit() for ch in value):
-            continue
         if _COMMA_DECIMAL.fullmatch(value) or _COMMA_DECIMAL_GROUPED.fullmatch(value):
             comma += 1
         elif _POINT_DECIMAL.fullmatch(value) or _POINT_DECIMAL_GROUPED.fullmatch(value):
@@ -64,7 +65,7 @@ def detect_number_marks(data: list[list[str]], width: int) -> NumberMarks:
     ambiguous_comma_columns = 0
     comma_grouped = point_grouped = 0
     for index in range(width):
-        values = [row[index] for row in data if index < len(row)]
+        values = list({row[index] for row in data if index < len(row)})
         comma, point, amb_comma, amb_point, groups_c, groups_p = _column_marks(values)
         if comma > point:
             comma_columns += 1

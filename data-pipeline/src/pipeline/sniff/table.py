@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pipeline.sniff.dialect import Dialect
 
 # Records read to study the table's structure, header and numbers.
-STRUCTURE_ROWS = 400
+STRUCTURE_ROWS = 300
 COMMENT_PREFIX = "#"
 
 
