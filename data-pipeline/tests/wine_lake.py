@@ -7,12 +7,16 @@ Training tests do not depend on ingest: the frame is cleaned here the way ingest
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from conftest import RED_WINE, WHITE_WINE
 from pipeline.clean import clean_column_name
 from pipeline.lake import Lake
+
+if TYPE_CHECKING:
+    from pipeline.train import TrainResult
 
 # A small search space so unit tests train in seconds; the quality test uses the default.
 FAST_SPACE = {"n_estimators": [12, 16], "max_features": [0.5], "min_samples_leaf": [1, 2]}
@@ -48,3 +52,15 @@ def write_curated_wine(lake: Lake) -> list[str]:
         write_curated(lake, wine_frame("red"), "wine_type=red/part-red"),
         write_curated(lake, wine_frame("white"), "wine_type=white/part-white"),
     ]
+
+
+def train_fast(lake: Lake, **kwargs: Any) -> TrainResult:
+    """Train wine_quality with the small search space (seconds, not minutes)."""
+    from pipeline.datasets import load_dataset_spec
+    from pipeline.settings import PipelineSettings, default_datasets_dir
+    from pipeline.train import train_dataset
+
+    spec = load_dataset_spec("wine_quality", default_datasets_dir())
+    settings = PipelineSettings(lake_url=lake.url)
+    options: dict[str, Any] = {"search_budget": 2, "search_space": FAST_SPACE, **kwargs}
+    return train_dataset(lake, spec, settings, **options)
