@@ -1,14 +1,20 @@
-"""Shared fixtures: lakes on a temp folder and on a real S3-protocol server on loopback."""
+"""Shared fixtures: lakes on a temp folder and on a real S3-protocol server on loopback, and a
+real MLflow tracking server on loopback."""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+import requests
 
 from pipeline.lake import LocalLake, S3Lake, make_s3_client
 
@@ -91,3 +97,73 @@ def require_corpus() -> Path:
     if not (CORPUS_DIR / "labels.json").is_file():
         pytest.skip(f"shared csv-corpus not found at {CORPUS_DIR} (fresh clone without ../shared)")
     return CORPUS_DIR
+
+
+MLFLOW_VENV = REPO_ROOT / ".venv-mlflow"
+MLFLOW_PIN = "mlflow==3.17.2"
+STARTUP_SECONDS = 240  # a cold start migrates a fresh SQLite schema; slow on a busy 2-core box
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`mlflow server` from .venv-mlflow with a SQLite store; yields its base URL.
+
+    Artifacts are proxied by the server (`--artifacts-destination`), as in a deployment
+    where the pipeline has no access to the artifact store's disk.
+    """
+    executable = MLFLOW_VENV / "bin" / "mlflow"
+    if not executable.is_file():
+        pytest.skip(
+            f"no MLflow server venv at {MLFLOW_VENV}: create it with `python3.11 -m venv "
+            f".venv-mlflow && .venv-mlflow/bin/pip install {MLFLOW_PIN}` (make install does)"
+        )
+    root = tmp_path_factory.mktemp("mlflow")
+    port = _free_port()
+    log_path = root / "server.log"
+    command = [
+        str(executable), "server",
+        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+        "--artifacts-destination", (root / "artifacts").as_uri(),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    # The job runner (background GenAI jobs) is not used and slows the start.
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log_path)
+        yield url
+    finally:
+        # The CLI runs uvicorn in a child process: stop the whole group we started.
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            pytest.fail(f"mlflow server exited with {process.returncode}:\n{tail}")
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    tail = log_path.read_text(errors="replace")[-2000:]
+    pytest.fail(f"mlflow server not healthy at {url} after {STARTUP_SECONDS} s:\n{tail}")

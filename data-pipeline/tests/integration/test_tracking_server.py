@@ -1,0 +1,140 @@
+"""MLflow tracking against a real tracking server on loopback (SQLite store, proxied artifacts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pipeline.settings import PipelineSettings
+from pipeline.tracking import log_training_run, mirror_champion
+
+pytestmark = [pytest.mark.mlflow]
+
+DATASET = "wine_quality"
+
+
+def manifest_for(version: str, r2: float) -> dict[str, Any]:
+    """A manifest with the fields MODEL_FORMAT.md defines that tracking reads."""
+    return {
+        "schema_version": 1,
+        "dataset": DATASET,
+        "version": version,
+        "created_at": "2026-11-30T20:01:01Z",
+        "task": "regression",
+        "metrics": {
+            "holdout": {"r2": r2, "mae": 0.5, "rmse": 0.66},
+            "cv": {"r2_mean": r2 - 0.02, "r2_std": 0.02, "folds": 3},
+            "protocol": "deduplicated holdout",
+        },
+        "params": {"n_estimators": 300, "max_features": 0.5, "random_state": 42},
+        "training_data": {"sha256": "ab" * 32, "rows": 5320, "files": []},
+        "git_commit": "0123456789abcdef0123456789abcdef01234567",
+        "drift_reference": "reference_stats.json",
+    }
+
+
+class Mlflow:
+    """Reads what the server stored, with plain HTTP (independent of the code under test)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def get(self, endpoint: str, **params: str) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/api/2.0/mlflow/{endpoint}", params=params, timeout=30)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def artifact(self, run: dict[str, Any], path: str) -> bytes:
+        root = run["info"]["artifact_uri"].removeprefix("mlflow-artifacts:/")
+        response = requests.get(
+            f"{self.url}/api/2.0/mlflow-artifacts/artifacts/{root}/{path}", timeout=30
+        )
+        response.raise_for_status()
+        return response.content
+
+    def champion(self) -> str:
+        found = self.get("registered-models/alias", name=DATASET, alias="champion")
+        return str(found["model_version"]["version"])
+
+
+def test_training_runs_land_in_mlflow_with_versions_and_the_champion_alias(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    settings = PipelineSettings(MLFLOW_TRACKING_URI=mlflow_server)
+    server = Mlflow(mlflow_server)
+    files = {
+        "forest.npz": b"forest-bytes",
+        "model.onnx": b"onnx-bytes",
+        "reference_stats.json": b"{}",
+        "report/index.html": b"<html>report</html>",
+    }
+    first = log_training_run(
+        settings,
+        {"promoted": True, "reason": "first model", "seconds": 12.5},
+        manifest_for("v20261130T200101Z-1a2b3c4d", 0.47),
+        files,
+        strict=True,
+    )
+    assert first is not None and first.champion
+
+    run = server.get("runs/get", run_id=first.run_id)["run"]
+    assert run["info"]["status"] == "FINISHED"
+    assert run["info"]["run_name"] == "v20261130T200101Z-1a2b3c4d"
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    assert metrics["holdout.r2"] == pytest.approx(0.47)
+    assert metrics["cv.r2_std"] == pytest.approx(0.02)
+    assert metrics["train_seconds"] == pytest.approx(12.5)
+    params = {p["key"]: p["value"] for p in run["data"]["params"]}
+    assert params["n_estimators"] == "300"
+    assert params["training_data.rows"] == "5320"
+    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    assert tags["mlflow.note.content"] == "first model"
+    assert server.artifact(run, "model/forest.npz") == b"forest-bytes"
+    assert server.artifact(run, "report/index.html") == b"<html>report</html>"
+    stored = json.loads(server.artifact(run, "model/manifest.json"))
+    assert stored["version"] == "v20261130T200101Z-1a2b3c4d"
+
+    version = server.get("model-versions/get", name=DATASET, version=first.model_version)
+    assert version["model_version"]["run_id"] == first.run_id
+    assert server.champion() == first.model_version
+
+    # A candidate that loses: registered, but the alias stays on the champion.
+    folder = tmp_path / "v2"
+    (folder / "report").mkdir(parents=True)
+    (folder / "forest.npz").write_bytes(b"second-forest")
+    (folder / "report" / "index.html").write_bytes(b"<html>2</html>")
+    second = log_training_run(
+        settings,
+        {"promoted": False, "reason": "not better"},
+        manifest_for("v20261130T210101Z-5e6f7a8b", 0.40),
+        folder,
+        strict=True,
+    )
+    assert second is not None and not second.champion
+    assert second.model_version != first.model_version
+    assert server.champion() == first.model_version
+    second_run = server.get("runs/get", run_id=second.run_id)["run"]
+    assert server.artifact(second_run, "model/forest.npz") == b"second-forest"
+
+    # Promote (or roll back) outside training: the alias follows the lake's champion.
+    assert mirror_champion(settings, DATASET, "v20261130T210101Z-5e6f7a8b") == second.model_version
+    assert server.champion() == second.model_version
+
+    # Logging the same lake version again duplicates nothing.
+    again = log_training_run(
+        settings,
+        {"promoted": True, "reason": "first model"},
+        manifest_for("v20261130T200101Z-1a2b3c4d", 0.47),
+        files,
+        strict=True,
+    )
+    assert again is not None
+    assert (again.run_id, again.model_version) == (first.run_id, first.model_version)
+    assert server.champion() == first.model_version
+    listed = server.get("model-versions/search", filter=f"name='{DATASET}'")["model_versions"]
+    assert len(listed) == 2
