@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from pipeline.sniff.cells import CellTyper
+from pipeline.sniff.cells import CellTyper, is_data_like
 from pipeline.sniff.dialect import (
     Dialect,
     ScoredDialect,
@@ -67,6 +67,16 @@ def _is_one_sentence(text: str) -> bool:
         return False
     parts = re.split(r"[,;\t|]", stripped)
     return sum(len(_WORDS.findall(part)) for part in parts) / len(parts) >= 3
+
+
+def _is_prose_split_on_spaces(text: str, typer: CellTyper) -> bool:
+    """Sentences split on spaces look like a wide table of words; real ones hold values."""
+    lines = [line for line in text[:16384].splitlines() if line.strip()][:100]
+    if not _looks_like_prose(lines):
+        return False
+    cells = [cell for line in lines for cell in line.split()]
+    valued = sum(is_data_like(typer.kind(cell, " ")) for cell in cells)
+    return valued / max(1, len(cells)) < 0.2
 
 
 def _single_column(text: str, encoding: str, confidence: float, complete: bool) -> CsvFormat:
@@ -161,6 +171,11 @@ def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
         return _single_column(text, decoded.encoding, decoded.confidence, complete)
     best = scored[0]
     dialect = best.dialect
+    if dialect.delimiter == " " and _is_prose_split_on_spaces(text, typer):
+        raise NotATableError(
+            "this looks like lines of prose, not a table: only spaces between words "
+            "split the lines, and almost no value is a number or a date"
+        )
     if dialect.quotechar is None and quoting_beyond_head(text, scoring_head(text), dialect):
         dialect = Dialect(dialect.delimiter, '"', None, dialect.skipinitialspace)
         notes.append("quoted fields appear after the scored head")
