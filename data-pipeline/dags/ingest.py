@@ -93,6 +93,7 @@ def find_new_files() -> list[str]:
 
 @task(
     map_index_template="{{ raw_file }}",
+    doc_md="One raw file: detect its format, clean, validate, curate; archive or quarantine it.",
     retry_policy=STORAGE_ERRORS_RETRY,
     # Large files are streamed in chunks; an hour covers multi-GB CSVs on one worker.
     execution_timeout=timedelta(hours=1),
@@ -175,12 +176,12 @@ once (idempotent on (bucket, key, etag) and on the bytes' sha256). With events o
 
 def raw_object_created(queue_url: str) -> Asset:
     """The Asset whose events are the S3 notifications arriving on the SQS queue."""
-    # SqsSensorTrigger is what the common-messaging MessageQueueTrigger dispatches to for
-    # SQS; used directly it accepts any queue URL (MinIO, moto and LocalStack endpoints
-    # too) and needs no extra provider. aws_conn_id=None: boto3's own environment.
-    from airflow.providers.amazon.aws.triggers.sqs import SqsSensorTrigger
+    # The Amazon provider's SqsSensorTrigger with boto3 as transport (its own needs
+    # aiobotocore, which would downgrade boto3; see pipeline/sqs_trigger.py). It takes any
+    # queue URL (AWS, MinIO or moto endpoints); aws_conn_id=None: boto3's environment.
+    from pipeline.sqs_trigger import BotoSqsTrigger
 
-    trigger = SqsSensorTrigger(
+    trigger = BotoSqsTrigger(
         sqs_queue=queue_url,
         aws_conn_id=None,
         max_messages=10,

@@ -94,7 +94,10 @@ def choose_datasets() -> list[str]:
     return chosen
 
 
-@task(map_index_template="{{ dataset }}")
+@task(
+    map_index_template="{{ dataset }}",
+    doc_md="One dataset: train, evaluate, register; promote when better than the champion.",
+)
 def train_model(dataset: str) -> dict[str, Any]:
     """Train, evaluate, register; promote when the new version beats the champion."""
     from airflow.sdk import get_current_context
