@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -37,6 +38,32 @@ def make_s3_client(max_attempts: int = 5) -> S3Client:
     return boto3.client("s3", config=config)
 
 
+class _ObjectStream(io.RawIOBase):
+    """botocore's response body, safe to use in a `with` block.
+
+    botocore's `StreamingBody.__enter__` returns the raw urllib3 stream, so reading inside
+    `with body as stream:` skipped botocore's length and checksum checks and leaked
+    urllib3's own exception types on a connection broken mid-body.
+    """
+
+    def __init__(self, body: Any) -> None:
+        super().__init__()
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return bytes(self._body.read(None if size is None or size < 0 else size))
+
+    def readinto(self, buffer: Any) -> int:
+        return int(self._body.readinto(buffer))
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
 class S3Lake(Lake):
     """Objects are S3 objects under `s3://bucket/prefix/`."""
 
@@ -60,7 +87,7 @@ class S3Lake(Lake):
             if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 raise ObjectNotFoundError(f"no object {key!r} in {self.url}") from error
             raise
-        return cast(BinaryIO, response["Body"])
+        return cast(BinaryIO, _ObjectStream(response["Body"]))
 
     def _verify(self, key: str, expected_size: int) -> ObjectInfo:
         # "put then verify": a put whose response was lost is retried by botocore; the
