@@ -1,4 +1,4 @@
-"""Data drift: reference statistics of a training table, and a batch compared with them.
+"""Data drift: a batch compared with a model version's reference statistics.
 
 Numeric features get a population stability index (PSI) over the reference's decile bins
 plus a two-sample Kolmogorov-Smirnov test against a bounded random sample of the training
@@ -14,7 +14,6 @@ from the training distribution raises a false alarm about once in a thousand che
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,26 +24,39 @@ import pandas as pd
 
 from pipeline.datasets import DatasetSpec
 
+# Re-exported: callers import the whole drift API from here.
+from pipeline.drift_reference import (
+    REFERENCE_FILE,
+    SAMPLE_SIZE,
+    Kind,
+    ReferenceStatsError,
+    category_labels,
+    check_reference,
+    compute_reference_stats,
+    numeric_values,
+    reference_stats_json,
+)
+
+__all__ = [
+    "REFERENCE_FILE",
+    "SAMPLE_SIZE",
+    "DriftResult",
+    "FeatureDrift",
+    "ReferenceStatsError",
+    "compare_to_reference",
+    "compute_reference_stats",
+    "format_p_value",
+    "psi",
+    "reference_stats_json",
+]
+
 logger = logging.getLogger(__name__)
 
-REFERENCE_SCHEMA_VERSION = 1
-REFERENCE_FILE = "reference_stats.json"
-SAMPLE_SIZE = 5_000
 DRIFT_P_VALUE = 1e-4
 MIN_ROWS_FOR_PSI = 200
 PSI_FLOOR = 1e-4
-QUANTILES = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0]
-DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 PLOT_BINS = 30
-NUMERIC_TYPES = {"float", "integer", "boolean"}
-CATEGORICAL_TYPES = {"category", "string"}
 NULL_LABEL = "(missing)"
-
-Kind = Literal["numeric", "categorical"]
-
-
-class ReferenceStatsError(ValueError):
-    """Reference statistics that this code cannot use (wrong schema or shape)."""
 
 
 @dataclass(frozen=True)
@@ -114,105 +126,6 @@ class DriftResult:
         return f"{head}: DRIFT in {count}: {', '.join(parts)}"
 
 
-def feature_kinds(spec: DatasetSpec, columns: list[str]) -> dict[str, Kind]:
-    """Model features of `spec` present in `columns`, numeric or categorical.
-
-    Same split as the training table: datetime columns are not model inputs.
-    """
-    kinds: dict[str, Kind] = {}
-    for name in spec.feature_names:
-        if name not in columns:
-            continue
-        if spec.columns[name].type in NUMERIC_TYPES:
-            kinds[name] = "numeric"
-        elif spec.columns[name].type in CATEGORICAL_TYPES:
-            kinds[name] = "categorical"
-    return kinds
-
-
-def _numeric(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _labels(values: pd.Series) -> pd.Series:
-    # Category labels compared as strings: the curated Parquet and request JSON agree on those.
-    return (
-        values.astype("object")
-        .where(values.notna(), None)
-        .map(lambda v: None if v is None else str(v))
-    )
-
-
-def _numeric_reference(values: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
-    present = values[~np.isnan(values)]
-    stats: dict[str, Any] = {
-        "kind": "numeric",
-        "rows": int(values.size),
-        "count": int(present.size),
-        "null_share": float(1 - present.size / values.size) if values.size else 0.0,
-    }
-    if present.size == 0:
-        return {**stats, "bin_edges": [], "bin_proportions": [], "sample": []}
-    edges = np.unique(np.quantile(present, DECILES))
-    counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=edges.size + 1)
-    sample = present if present.size <= SAMPLE_SIZE else rng.choice(present, SAMPLE_SIZE, False)
-    return {
-        **stats,
-        "mean": float(present.mean()),
-        "std": float(present.std(ddof=1)) if present.size > 1 else 0.0,
-        "quantiles": {"probs": QUANTILES, "values": np.quantile(present, QUANTILES).tolist()},
-        # Interior edges: bin i holds values in (edges[i-1], edges[i]], the ends are open.
-        "bin_edges": edges.tolist(),
-        "bin_proportions": (counts / present.size).tolist(),
-        "sample": np.sort(sample).tolist(),
-    }
-
-
-def _categorical_reference(labels: pd.Series) -> dict[str, Any]:
-    present = labels.dropna()
-    counts = present.value_counts().sort_index()
-    return {
-        "kind": "categorical",
-        "rows": int(labels.size),
-        "count": int(present.size),
-        "null_share": float(1 - present.size / labels.size) if labels.size else 0.0,
-        "counts": {str(k): int(v) for k, v in counts.items()},
-        "frequencies": {str(k): float(v / present.size) for k, v in counts.items()},
-    }
-
-
-def compute_reference_stats(
-    frame: pd.DataFrame, spec: DatasetSpec, *, seed: int = 42
-) -> dict[str, Any]:
-    """Reference statistics of a training table, JSON-able (`reference_stats.json`).
-
-    Per numeric feature: count, null share, mean, std, quantiles, decile bin edges with the
-    share of values in each bin, and a sorted random sample of up to `SAMPLE_SIZE` values
-    (for an exact two-sample KS test). Per categorical feature: counts and frequencies.
-    """
-    rng = np.random.default_rng(seed)
-    features: dict[str, Any] = {}
-    for name, kind in feature_kinds(spec, [str(c) for c in frame.columns]).items():
-        if kind == "numeric":
-            features[name] = _numeric_reference(_numeric(frame[name]), rng)
-        else:
-            features[name] = _categorical_reference(_labels(frame[name]))
-    return {
-        "schema_version": REFERENCE_SCHEMA_VERSION,
-        "dataset": spec.name,
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "rows": len(frame),
-        "sample_size": SAMPLE_SIZE,
-        "seed": seed,
-        "features": features,
-    }
-
-
-def reference_stats_json(frame: pd.DataFrame, spec: DatasetSpec) -> bytes:
-    """`compute_reference_stats` serialised, ready for `lake.write_bytes`."""
-    return json.dumps(compute_reference_stats(frame, spec), allow_nan=False).encode("utf-8")
-
-
 def psi(reference: np.ndarray, batch: np.ndarray) -> float:
     """Population stability index of two proportion vectors over the same bins.
 
@@ -223,6 +136,15 @@ def psi(reference: np.ndarray, batch: np.ndarray) -> float:
     return float(np.sum((new - ref) * np.log(new / ref)))
 
 
+def format_p_value(p_value: float | None) -> str:
+    """`0.42`, `3.1e-05`, or `<1e-300` when the test's p-value underflows to zero."""
+    if p_value is None:
+        return "-"
+    if p_value == 0:
+        return "<1e-300"
+    return f"{p_value:.1e}" if p_value < 1e-3 else f"{p_value:.3f}"
+
+
 def _verdict(
     value: float, p_value: float | None, rows: int, threshold: float, test: str
 ) -> list[str]:
@@ -230,7 +152,7 @@ def _verdict(
     if value > threshold and rows >= MIN_ROWS_FOR_PSI:
         reasons.append(f"PSI {value:.2f} > {threshold:g}")
     if p_value is not None and p_value < DRIFT_P_VALUE:
-        reasons.append(f"{test} p={p_value:.1e}")
+        reasons.append(f"{test} p={format_p_value(p_value)}")
     return reasons
 
 
@@ -301,6 +223,9 @@ def _compare_categorical(
     ref_nulls = int(ref["rows"]) - int(ref["count"])
     ref_row = [ref_counts.get(c, 0) for c in categories] + [ref_nulls]
     batch_row = [batch_counts.get(c, 0) for c in categories] + [int(labels.isna().sum())]
+    labels_shown = [*categories, NULL_LABEL]
+    if ref_row[-1] == 0 and batch_row[-1] == 0:
+        labels_shown, ref_row, batch_row = categories, ref_row[:-1], batch_row[:-1]
     table = np.array([ref_row, batch_row], dtype="float64")
     table = table[:, table.sum(axis=0) > 0]
     statistic = p_value = None
@@ -328,22 +253,11 @@ def _compare_categorical(
         batch_null_share=float(labels.isna().mean()) if labels.size else 0.0,
         unseen_categories=unseen,
         plot={
-            "categories": [*categories, NULL_LABEL],
+            "categories": labels_shown,
             "reference": ref_props.tolist(),
             "batch": batch_props.tolist(),
         },
     )
-
-
-def check_reference(reference: dict[str, Any]) -> dict[str, Any]:
-    """Return `reference` if this code can read it, else raise ReferenceStatsError."""
-    version = reference.get("schema_version")
-    if version != REFERENCE_SCHEMA_VERSION or not isinstance(reference.get("features"), dict):
-        raise ReferenceStatsError(
-            f"reference statistics have schema_version {version!r}; this code reads "
-            f"{REFERENCE_SCHEMA_VERSION} (retrain to write a fresh {REFERENCE_FILE})"
-        )
-    return reference
 
 
 def compare_to_reference(
@@ -364,9 +278,13 @@ def compare_to_reference(
     for name, ref in reference["features"].items():
         column = batch[name] if name in batch.columns else pd.Series([None] * len(batch))
         if ref["kind"] == "numeric":
-            features.append(_compare_numeric(name, ref, _numeric(column), spec.drift_threshold))
+            features.append(
+                _compare_numeric(name, ref, numeric_values(column), spec.drift_threshold)
+            )
         else:
-            features.append(_compare_categorical(name, ref, _labels(column), spec.drift_threshold))
+            features.append(
+                _compare_categorical(name, ref, category_labels(column), spec.drift_threshold)
+            )
     return DriftResult(
         dataset=spec.name,
         reference_version=reference_version,

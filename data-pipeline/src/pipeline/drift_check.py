@@ -16,12 +16,11 @@ from typing import Any
 import pandas as pd
 
 from pipeline.datasets import DatasetSpec
-from pipeline.drift import (
+from pipeline.drift import DriftResult, compare_to_reference
+from pipeline.drift_reference import (
     REFERENCE_FILE,
-    DriftResult,
     ReferenceStatsError,
     check_reference,
-    compare_to_reference,
     reference_stats_json,
 )
 from pipeline.drift_report import write_drift_report
@@ -119,3 +118,26 @@ def check_drift_for_batch(
         report_key = write_drift_report(lake, spec.name, batch_id, result)
         result = dataclasses.replace(result, report_key=report_key)
     return result
+
+
+def drift_outcome(lake: Lake, spec: DatasetSpec, curated_key: str) -> dict[str, Any] | None:
+    """The drift check as the ingest task records it: a JSON-able summary, or None.
+
+    None when there is no champion to compare with. Unusable reference statistics do not
+    fail ingestion (the batch is already curated): they give `{"error": ...}` and a warning.
+    Storage errors propagate, so the task's retry policy applies.
+    """
+    try:
+        result = check_drift_for_batch(lake, spec, curated_key)
+    except ReferenceStatsError as error:
+        logger.warning("drift check of %s skipped: %s", curated_key, error)
+        return {"error": str(error)}
+    if result is None:
+        return None
+    return {
+        "drifted": result.drifted,
+        "drifted_features": result.drifted_features,
+        "reference_version": result.reference_version,
+        "report": result.report_key,
+        "summary": result.summary(),
+    }

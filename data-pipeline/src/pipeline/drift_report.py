@@ -15,7 +15,7 @@ import json
 import logging
 from typing import Any
 
-from pipeline.drift import DriftResult, FeatureDrift
+from pipeline.drift import DriftResult, FeatureDrift, format_p_value
 from pipeline.lake import Lake
 from pipeline.layout import reports_prefix
 
@@ -97,7 +97,8 @@ def _row(feature: FeatureDrift) -> str:
         f'<tr class="{"drift" if feature.drifted else ""}"><td><b>{html.escape(feature.name)}</b>'
         f"<br>{feature.kind}</td><td>{status}</td><td class='num'>{_number(feature.psi)}</td>"
         f"<td>{feature.test.upper()} stat {_number(feature.statistic)}<br>"
-        f"p = {_number(feature.p_value)}</td><td>{nulls}</td><td>{why}</td><td>{image}</td></tr>"
+        f"p = {format_p_value(feature.p_value)}</td><td>{nulls}</td><td>{why}</td>"
+        f"<td>{image}</td></tr>"
     )
 
 

@@ -17,6 +17,7 @@ from pipeline.drift import ReferenceStatsError
 from pipeline.drift_check import (
     batch_id_for,
     check_drift_for_batch,
+    drift_outcome,
     load_champion_reference,
     write_reference_stats,
 )
@@ -103,3 +104,22 @@ def test_champion_without_reference_skips_and_broken_pointer_says_why(
     file_lake.write_bytes(layout.champion_key(spec.name), b'{"version": "v1"}')
     with pytest.raises(ReferenceStatsError, match=r"champion\.json"):
         load_champion_reference(file_lake, spec.name)
+
+
+def test_drift_outcome_summarises_and_a_broken_reference_never_fails_ingestion(
+    file_lake: Lake, spec: DatasetSpec, white_halves: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    training, fresh = white_halves
+    key = curate(file_lake, "batch.csv", fresh.assign(alcohol=fresh["alcohol"] + 3))
+    assert drift_outcome(file_lake, spec, key) is None  # no champion yet
+    register_champion(file_lake, spec, training)
+    outcome = drift_outcome(file_lake, spec, key)
+    assert outcome is not None
+    assert outcome["drifted"] is True and outcome["drifted_features"] == ["alcohol"]
+    assert outcome["report"] == f"reports/wine_quality/drift/{batch_id_for(key)}/report.html"
+    assert json.loads(json.dumps(outcome)) == outcome
+
+    reference_key = layout.model_version_prefix(spec.name, VERSION) + "reference_stats.json"
+    file_lake.write_bytes(reference_key, b'{"schema_version": 7}')
+    broken = drift_outcome(file_lake, spec, key)
+    assert broken is not None and "schema_version 7" in broken["error"]
