@@ -35,6 +35,11 @@ variable "tags" {
   description = "Extra tags added to every resource (on top of Project, Environment, ManagedBy, Repository)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.tags : length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: keys at most 128 characters and not starting with aws:, values at most 256 characters."
+  }
 }
 
 variable "github_repository" {
