@@ -99,10 +99,80 @@ class _DuplicateCounter:
         return int(all_hashes.size - np.unique(all_hashes).size)
 
 
-def _validate(chunk: pd.DataFrame, spec: DatasetSpec, batch_id: str) -> ValidationReport:
-    from pipeline.validate import validate_frame
+class _ValidatedSink:
+    """Buffers cleaned chunks into blocks, validates each block, then writes it.
 
-    return validate_frame(chunk, spec, batch_id=batch_id, check_row_count=False)
+    great-expectations costs about a second or two per call whatever the row count, so
+    it runs once per block of up to `validation_rows` rows (once per file for most
+    files) rather than once per parsed chunk. Nothing reaches the Parquet file before
+    its block passed.
+    """
+
+    def __init__(self, path: Path, spec: DatasetSpec, outcome: IngestOutcome) -> None:
+        self.path = path
+        self.spec = spec
+        self.outcome = outcome
+        self.pending: list[pd.DataFrame] = []
+        self.pending_rows = 0
+        self.blocks = 0
+        self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+        self.report: ValidationReport | None = None
+        self.failures: list[str] = []
+
+    def add(self, chunk: pd.DataFrame, block_rows: int) -> bool:
+        """Queue a chunk; validate and write when a block is full. False once failed."""
+        if chunk.empty:
+            return True
+        self.pending.append(chunk)
+        self.pending_rows += len(chunk)
+        if self.pending_rows >= block_rows:
+            return self.flush()
+        return True
+
+    def flush(self) -> bool:
+        """Validate and write what is queued; False when a critical expectation failed."""
+        if not self.pending:
+            return True
+        from pipeline.validate import validate_frame
+
+        block = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending)
+        self.pending, self.pending_rows = [], 0
+        batch_id = f"{self.outcome.sha256[:16]}" + (f"-{self.blocks}" if self.blocks else "")
+        first = self.blocks == 0
+        self.blocks += 1
+        report = validate_frame(block, self.spec, batch_id=batch_id, build_docs=first)
+        for warning in report.warnings:
+            if warning not in self.outcome.warnings:
+                self.outcome.warnings.append(warning)
+        if not report.success:
+            if not first:  # the report shown to people is the failing block's
+                report = validate_frame(block, self.spec, batch_id=batch_id, build_docs=True)
+            self.report = report
+            self.failures = list(report.critical_failures)
+            return False
+        self.report = self.report or report
+        self._write(block)
+        return True
+
+    def _write(self, block: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(block, schema=self.schema, preserve_index=False)
+        if self.writer is None:
+            source = {"raw_key": self.outcome.raw_key, "sha256": self.outcome.sha256,
+                      "format": self.outcome.format}  # fmt: skip
+            self.schema = table.schema.with_metadata(
+                {b"pipeline.source": json.dumps(source).encode()}
+            )
+            table = table.replace_schema_metadata(self.schema.metadata)
+            self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self.writer.write_table(table, row_group_size=256 * 1024)
+        self.outcome.rows_written += table.num_rows
+
+    def close(self) -> None:
+        """Close the Parquet file (safe to call twice)."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 def curate_file(
@@ -132,15 +202,10 @@ def curate_file(
     logger.info("%s: detected %s", raw_key, fmt.describe())
 
     extra_columns = hive_columns(raw_key)
-    batch_id = outcome.sha256[:16]
     stats = ConversionStats()
     duplicates = _DuplicateCounter(drop=spec.duplicates == "drop")
     plans: list[ColumnPlan] | None = None
-    schema: pa.Schema | None = None
-    writer: pq.ParquetWriter | None = None
-    report: ValidationReport | None = None
-    failures: list[str] = []
-    target = work_dir / "curated.parquet"
+    sink = _ValidatedSink(work_dir / "curated.parquet", spec, outcome)
     try:
         for parsed in iter_chunks(path, fmt, settings.chunk_rows, on_bytes):
             outcome.rows_read += len(parsed)
@@ -156,47 +221,31 @@ def curate_file(
             chunk = pd.DataFrame(
                 {p.name: convert_column(parsed[p.name], p, stats, fmt.decimal) for p in plans}
             )
-            chunk = duplicates.process(chunk)
-            chunk_report = _validate(chunk, spec, batch_id)
-            outcome.warnings.extend(w for w in chunk_report.warnings if w not in outcome.warnings)
-            if not chunk_report.success:
-                failures.extend(f for f in chunk_report.critical_failures if f not in failures)
-                report = chunk_report
+            if not sink.add(duplicates.process(chunk), settings.validation_rows):
                 break
-            report = report or chunk_report
-            table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
-            if writer is None:
-                schema = table.schema.with_metadata(
-                    {
-                        b"pipeline.source": json.dumps(
-                            {"raw_key": raw_key, "sha256": outcome.sha256, "format": outcome.format}
-                        ).encode()
-                    }
-                )
-                table = table.replace_schema_metadata(schema.metadata)
-                writer = pq.ParquetWriter(target, schema, compression="zstd")
-            writer.write_table(table)
-            outcome.rows_written += table.num_rows
+        else:
+            sink.flush()
     except UnreadableTableError as error:
         raise DataProblem(str(error)) from error
     finally:
-        if writer is not None:
-            writer.close()
+        sink.close()
+    failures = sink.failures
+    if sink.report is not None:
+        from pipeline.validate import write_validation_report
 
+        outcome.validation_report_key = write_validation_report(
+            lake, spec.name, outcome.sha256[:16], sink.report
+        )
     outcome.coerced_cells = stats.coerced
     outcome.duplicate_rows = duplicates.duplicates()
     outcome.duplicates_dropped = duplicates.dropped
-    if report is not None:
-        from pipeline.validate import write_validation_report
-
-        outcome.validation_report_key = write_validation_report(lake, spec.name, batch_id, report)
+    if outcome.rows_read == 0:
+        raise DataProblem("the file has a header but no data rows")
     if failures:
         raise DataProblem(
             f"{len(failures)} critical expectation(s) of dataset {spec.name!r} failed",
             failures,
         )
-    if outcome.rows_read == 0:
-        raise DataProblem("the file has a header but no data rows")
     if outcome.rows_written < spec.min_rows:
         raise DataProblem(
             f"only {outcome.rows_written} rows; "
@@ -215,4 +264,4 @@ def curate_file(
         outcome.duplicate_rows,
         "dropped" if duplicates.drop else "kept",
     )
-    return target
+    return sink.path

@@ -76,10 +76,9 @@ def test_same_bytes_twice_is_a_no_op(file_lake: Lake, settings: PipelineSettings
 
 
 def test_decimal_comma_file_gives_numbers(file_lake: Lake, settings: PipelineSettings) -> None:
-    text = HEADER + "".join(
-        ROW.replace("0.9978", f"0,99{70 + i}").replace("3.51", f"3,{40 + i}").replace("0.7", "0,7")
-        for i in range(20)
-    )
+    rows = [ROW.replace("0.9978", f"0.99{70 + i}").replace("3.51", f"3.{40 + i}") for i in range(20)]
+    # European Excel: `;` between fields and a comma in every fractional number
+    text = HEADER + "".join(row.replace(".", ",") for row in rows)
     key = put(file_lake, "comma.csv", text.encode("cp1252"))
     outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
     assert outcome.status == "curated", outcome.reason
@@ -145,7 +144,7 @@ def test_same_name_different_bytes_never_overwrite(file_lake: Lake) -> None:
 
 @pytest.mark.s3
 def test_ingest_on_s3_lake(s3_lake: Lake) -> None:
-    settings = PipelineSettings(LAKE_URL=s3_lake.url, chunk_rows=500)
+    settings = PipelineSettings(LAKE_URL=s3_lake.url, chunk_rows=1000)
     key = put(s3_lake, "winequality-red.csv", RED_WINE.read_bytes())
     outcome = ingest_raw_object(s3_lake, key, settings, today=DAY)
     assert outcome.status == "curated", outcome.reason
