@@ -2,7 +2,9 @@
 
 Equivalences follow the corpus README: a `null` quotechar label means "no quoting", so
 any quote character absent from the file parses the same; an encoding is right when it
-is the label or one of its `encoding_alternatives`.
+is the label or one of its `encoding_alternatives`. `same_text` is a looser encoding
+measure: the guessed codec decodes the whole file to exactly the labelled text (latin-1
+and cp1252 agree on files without bytes 0x80-0x9F, for instance).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FIELDS = ("dialect", "header", "encoding", "decimal", "skip_rows")
+FIELDS = ("dialect", "header", "encoding", "decimal", "skip_rows", "same_text")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,18 @@ def load_labels(corpus_dir: Path) -> list[dict[str, Any]]:
     return labels
 
 
-def judge(label: dict[str, Any], guess: Guess, text: str) -> dict[str, bool]:
-    """Which fields of `guess` are right for the labelled file whose decoded text is `text`."""
+def _same_text(data: bytes, encoding: str | None, text: str) -> bool:
+    if encoding is None:
+        return False
+    try:
+        return data.decode(encoding).lstrip("\ufeff") == text.lstrip("\ufeff")
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def judge(label: dict[str, Any], guess: Guess, data: bytes) -> dict[str, bool]:
+    """Which fields of `guess` are right for the labelled file whose bytes are `data`."""
+    text = data.decode(label["encoding"])
     if guess.error is not None:
         return dict.fromkeys(FIELDS, False)
     quote_ok = guess.quotechar == label["quotechar"] or (
@@ -70,6 +82,7 @@ def judge(label: dict[str, Any], guess: Guess, text: str) -> dict[str, bool]:
         and guess.encoding.lower().replace("_", "-") in {e.replace("_", "-") for e in encodings},
         "decimal": guess.decimal == label["decimal"],
         "skip_rows": guess.skip_rows == label["preamble_lines"],
+        "same_text": _same_text(data, guess.encoding, text),
     }
 
 
@@ -83,7 +96,7 @@ def _describe_miss(name: str, label: dict[str, Any], guess: Guess) -> str:
         got = (guess.delimiter, guess.quotechar, guess.escapechar)
     elif name == "header":
         want, got = label["has_header"], guess.has_header
-    elif name == "encoding":
+    elif name in ("encoding", "same_text"):
         want, got = label["encoding"], guess.encoding
     elif name == "decimal":
         want, got = label["decimal"], guess.decimal
@@ -102,8 +115,7 @@ def score_corpus(
     for label in load_labels(corpus_dir):
         data = (corpus_dir / label["file"]).read_bytes()
         guess = detector(data[:sample_bytes], len(data) <= sample_bytes)
-        text = data.decode(label["encoding"])
-        verdict = judge(label, guess, text)
+        verdict = judge(label, guess, data)
         score.files += 1
         for name, right in verdict.items():
             if right:

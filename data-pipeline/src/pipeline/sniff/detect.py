@@ -23,7 +23,7 @@ from pipeline.sniff.table import find_table, read_records
 logger = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_BYTES = 256 * 1024
-_NUMBER_ROWS = 250
+_NUMBER_ROWS = 200
 # Control characters other than tab, line feed, carriage return and form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _WORDS = re.compile(r"[^\W\d_]{2,}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeline.sniff.cells import CellType, CellTyper, is_data_like
 
-_DATA_ROWS = 100
+_DATA_ROWS = 60
 _SHAPE_RUNS = [
     (re.compile(r"[A-Z]+"), "A"),
     (re.compile(r"[a-z]+"), "a"),
