@@ -181,7 +181,7 @@ def write_version(
     prefix = f"models/{dataset}/{version}"
     pre = pipeline.named_steps["pre"]
     num_imputer = pre.named_transformers_["num"]
-    cat_pipe = pre.named_transformers_["cat"]
+    cat_pipe = pre.named_transformers_["cat"] if categorical else None
     forest = pipeline.named_steps["model"]
     classify = isinstance(forest, RandomForestClassifier)
     artifacts = {
@@ -235,7 +235,9 @@ def write_version(
                     cat_pipe.named_steps["impute"].statistics_,
                     strict=True,
                 )
-            ],
+            ]
+            if cat_pipe is not None
+            else [],
         },
         "artifacts": entries,
         "metrics": {"holdout": {"r2": 0.4}},
