@@ -152,7 +152,8 @@ def _verdict(
     if value > threshold and rows >= MIN_ROWS_FOR_PSI:
         reasons.append(f"PSI {value:.2f} > {threshold:g}")
     if p_value is not None and p_value < DRIFT_P_VALUE:
-        reasons.append(f"{test} p={format_p_value(p_value)}")
+        shown = format_p_value(p_value)
+        reasons.append(f"{test} p{'' if shown.startswith('<') else '='}{shown}")
     return reasons
 
 

@@ -78,6 +78,11 @@ def _number(value: float | None, digits: int = 3) -> str:
     return f"{value:.1e}" if 0 < abs(value) < 10**-digits else f"{value:.{digits}f}"
 
 
+def _p_shown(p_value: float | None) -> str:
+    shown = html.escape(format_p_value(p_value))
+    return shown if shown.startswith("&lt;") else f"= {shown}"
+
+
 def _row(feature: FeatureDrift) -> str:
     png = _plot_png(feature)
     image = (
@@ -97,7 +102,7 @@ def _row(feature: FeatureDrift) -> str:
         f'<tr class="{"drift" if feature.drifted else ""}"><td><b>{html.escape(feature.name)}</b>'
         f"<br>{feature.kind}</td><td>{status}</td><td class='num'>{_number(feature.psi)}</td>"
         f"<td>{feature.test.upper()} stat {_number(feature.statistic)}<br>"
-        f"p = {format_p_value(feature.p_value)}</td><td>{nulls}</td><td>{why}</td>"
+        f"p {_p_shown(feature.p_value)}</td><td>{nulls}</td><td>{why}</td>"
         f"<td>{image}</td></tr>"
     )
 
