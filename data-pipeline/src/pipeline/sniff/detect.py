@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
-from pipeline.sniff.cells import CellTyper, is_data_like
+from pipeline.sniff.cells import CellTyper
 from pipeline.sniff.dialect import (
     Dialect,
     ScoredDialect,
@@ -18,15 +17,18 @@ from pipeline.sniff.encoding import detect_encoding
 from pipeline.sniff.format import CsvFormat, NotATableError
 from pipeline.sniff.header import detect_header
 from pipeline.sniff.numbers import detect_number_marks
+from pipeline.sniff.prose import (
+    is_one_sentence,
+    is_prose_split_on_spaces,
+    looks_like_prose,
+    reject_control_characters,
+)
 from pipeline.sniff.table import find_table, read_records
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_BYTES = 256 * 1024
 _NUMBER_ROWS = 200
-# Control characters other than tab, line feed, carriage return and form feed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
 def _line_terminator(text: str) -> str:
@@ -40,51 +42,12 @@ def _line_terminator(text: str) -> str:
     return best[1] if best[0] else "\n"
 
 
-def _reject_control_characters(text: str) -> None:
-    sample = text[:65536]
-    controls = len(_CONTROL.findall(sample))
-    if sample and controls / len(sample) > 0.01:
-        raise NotATableError(
-            f"this is binary data, not text: {controls} control characters in the first "
-            f"{len(sample)} characters"
-        )
-
-
-def _looks_like_prose(lines: list[str]) -> bool:
-    """True when lines read like sentences: many words per line, few numbers."""
-    if not lines:
-        return True
-    words = sum(len(_WORDS.findall(line)) for line in lines)
-    return words / len(lines) >= 6
-
-
-def _is_one_sentence(text: str) -> bool:
-    """One line of several words whose comma/semicolon parts are phrases, not names."""
-    stripped = text.strip()
-    if "\n" in stripped or "\r" in stripped:
-        return False
-    if len(_WORDS.findall(stripped)) < 6:
-        return False
-    parts = re.split(r"[,;\t|]", stripped)
-    return sum(len(_WORDS.findall(part)) for part in parts) / len(parts) >= 3
-
-
-def _is_prose_split_on_spaces(text: str, typer: CellTyper) -> bool:
-    """Sentences split on spaces look like a wide table of words; real ones hold values."""
-    lines = [line for line in text[:16384].splitlines() if line.strip()][:100]
-    if not _looks_like_prose(lines):
-        return False
-    cells = [cell for line in lines for cell in line.split()]
-    valued = sum(is_data_like(typer.kind(cell, " ")) for cell in cells)
-    return valued / max(1, len(cells)) < 0.2
-
-
 def _single_column(text: str, encoding: str, confidence: float, complete: bool) -> CsvFormat:
     """A file no delimiter splits: a one-column table of values, or prose (not a table)."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not complete and len(lines) > 1:
         lines = lines[:-1]
-    if len(lines) < 2 or _looks_like_prose(lines[:200]):
+    if len(lines) < 2 or looks_like_prose(lines[:200]):
         what = "one line of text" if len(lines) < 2 else "lines of prose"
         raise NotATableError(
             f"this looks like {what}, not a table: no delimiter (, ; tab | : space) "
@@ -132,7 +95,7 @@ def _finish(
         comment=layout.comment,
         skipinitialspace=skipinitialspace,
         header_rows=verdict.header_rows,
-        thousands=marks.thousands if marks.thousands != dialect.delimiter else None,
+        thousands=marks.thousands,
         notes=notes,
     )
 
@@ -156,14 +119,14 @@ def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
     text = decoded.text
     if not text.strip():
         raise NotATableError("the file holds only blank lines or whitespace, no table")
-    _reject_control_characters(text)
+    reject_control_characters(text)
     if not complete:
         # The sample may stop inside a record: only whole lines are trusted.
         cut = max(text.rfind("\n"), text.rfind("\r"))
         if cut > 0:
             text = text[: cut + 1]
     notes = [decoded.note] if decoded.note else []
-    if _is_one_sentence(text):
+    if is_one_sentence(text):
         raise NotATableError("this looks like one line of text (a sentence), not a table")
     typer = CellTyper()
     scored = score_dialects(text, typer)
@@ -171,7 +134,7 @@ def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
         return _single_column(text, decoded.encoding, decoded.confidence, complete)
     best = scored[0]
     dialect = best.dialect
-    if dialect.delimiter == " " and _is_prose_split_on_spaces(text, typer):
+    if dialect.delimiter == " " and is_prose_split_on_spaces(text, typer):
         raise NotATableError(
             "this looks like lines of prose, not a table: only spaces between words "
             "split the lines, and almost no value is a number or a date"

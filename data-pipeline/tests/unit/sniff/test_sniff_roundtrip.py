@@ -147,7 +147,7 @@ def test_line_terminator_and_thousands() -> None:
     data = b'state,total\r\n"ALABAMA","19,582"\r\n"ALASKA","2,705"\r\n"OHIO","1,204,311"\r\n'
     fmt = detect_format(data, complete=True)
     assert fmt.line_terminator == "\r\n"
-    assert fmt.thousands is None  # the delimiter itself cannot double as separator
+    assert fmt.thousands == ","  # inside quotes, so pandas can still read them as numbers
     semicolon = detect_format(b"a;b\nx;1.234.567,5\ny;2.345,25\nz;10,5\n", complete=True)
     assert (semicolon.decimal, semicolon.thousands) == (",", ".")
 
