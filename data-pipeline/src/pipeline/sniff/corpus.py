@@ -3,7 +3,8 @@
 Equivalences follow the corpus README: a `null` quotechar label means "no quoting", so
 any quote character absent from the file parses the same; an encoding is right when it
 is the label or one of its `encoding_alternatives`. `same_text` is a looser encoding
-measure: the guessed codec decodes the whole file to exactly the labelled text (latin-1
+measure: right as above, or the guessed codec decodes the whole file to exactly the
+labelled text (latin-1
 and cp1252 agree on files without bytes 0x80-0x9F, for instance).
 """
 
@@ -73,16 +74,18 @@ def judge(label: dict[str, Any], guess: Guess, data: bytes) -> dict[str, bool]:
         label["quotechar"] is None and (guess.quotechar is None or guess.quotechar not in text)
     )
     encodings = {label["encoding"], *(label.get("encoding_alternatives") or [])}
+    encoding_ok = guess.encoding is not None and guess.encoding.lower().replace("_", "-") in {
+        e.replace("_", "-") for e in encodings
+    }
     return {
         "dialect": guess.delimiter == label["delimiter"]
         and guess.escapechar == label["escapechar"]
         and quote_ok,
         "header": guess.has_header == label["has_header"],
-        "encoding": guess.encoding is not None
-        and guess.encoding.lower().replace("_", "-") in {e.replace("_", "-") for e in encodings},
+        "encoding": encoding_ok,
         "decimal": guess.decimal == label["decimal"],
         "skip_rows": guess.skip_rows == label["preamble_lines"],
-        "same_text": _same_text(data, guess.encoding, text),
+        "same_text": encoding_ok or _same_text(data, guess.encoding, text),
     }
 
 

@@ -22,6 +22,7 @@ from pipeline.sniff.prose import (
     is_prose_split_on_spaces,
     looks_like_prose,
     reject_control_characters,
+    reject_markup_and_json,
 )
 from pipeline.sniff.table import find_table, read_records
 
@@ -120,6 +121,7 @@ def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
     if not text.strip():
         raise NotATableError("the file holds only blank lines or whitespace, no table")
     reject_control_characters(text)
+    reject_markup_and_json(text)
     if not complete:
         # The sample may stop inside a record: only whole lines are trusted.
         cut = max(text.rfind("\n"), text.rfind("\r"))

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pipeline.sniff.cells import CellType, CellTyper, is_data_like
 
 _DATA_ROWS = 60
+# A shape with digits or punctuation is specific enough to call a matching first cell data.
+_SPECIFIC_SHAPE = re.compile(r"[^Aa ]")
 _SHAPE_RUNS = [
     (re.compile(r"[A-Z]+"), "A"),
     (re.compile(r"[a-z]+"), "a"),
@@ -74,8 +76,8 @@ def _column_votes(
         shapes = Counter(_shape(value) for value in values)
         top_shape, top_count = shapes.most_common(1)[0]
         if top_count / len(values) >= 0.5 and len(values) >= 3:
-            if _shape(head) == top_shape:
-                no += 0.5
+            if _shape(head) == top_shape and _SPECIFIC_SHAPE.search(top_shape):
+                no += 0.5  # "CHF 83.90 / 30 ml" over prices is a value; "color" may be a name
             elif _shape(head) not in shapes:
                 yes += 0.5
     return yes, no, typed_columns

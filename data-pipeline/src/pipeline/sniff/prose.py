@@ -10,6 +10,7 @@ from pipeline.sniff.format import NotATableError
 # Control characters other than tab, line feed, carriage return and form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+_JSON_KEY = re.compile(r'"\s*:\s*["\d\[{tfn-]')
 
 
 def reject_control_characters(text: str) -> None:
@@ -50,3 +51,13 @@ def is_prose_split_on_spaces(text: str, typer: CellTyper) -> bool:
     cells = [cell for line in lines for cell in line.split()]
     valued = sum(is_data_like(typer.kind(cell, " ")) for cell in cells)
     return valued / max(1, len(cells)) < 0.2
+
+
+def reject_markup_and_json(text: str) -> None:
+    """Raise `NotATableError` for HTML/XML pages and JSON documents or JSON lines."""
+    head = text[:8192].lstrip("\ufeff \t\r\n")
+    if head.startswith("<") and ("</" in head or "/>" in head):
+        kind = "an HTML page" if "<html" in head[:1024].lower() else "an XML or HTML document"
+        raise NotATableError(f"this is {kind}, not a delimited table")
+    if head[:1] in ("{", "[") and _JSON_KEY.search(head[:4096]):
+        raise NotATableError("this is JSON, not a delimited table")

@@ -94,7 +94,7 @@ def find_table(records: list[Record]) -> TableLayout:
         if not _fits(record, width, typical_filled):
             continue
         following = [r for r in records[index + 1 : index + 4] if not _is_comment(r, width)]
-        if not following or any(_fits(r, width, typical_filled) for r in following[:2]):
+        if not following or _fits(following[0], width, typical_filled):
             start = index
             break
     table = records[start:]

@@ -38,6 +38,8 @@ CASES = {
         b"This is just a sentence, written by a person who meant no table at all.\n",
         "one line of text",
     ),
+    "json lines": (b'{"a": 1, "b": 2}\n{"a": 3, "b": 4}\n', "JSON"),
+    "html page": (b"<!doctype html>\n<html><body><p>Not found</p></body></html>\n", "HTML page"),
     "prose paragraphs": (
         b"The quick brown fox jumps over the lazy dog and keeps running far away.\n"
         b"Nobody knows where the fox went after that long and tiring afternoon.\n"

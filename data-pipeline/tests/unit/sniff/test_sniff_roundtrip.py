@@ -200,3 +200,27 @@ def test_any_generated_table_reads_back(table: Table) -> None:
     data = table.render()
     fmt = detect_format(data, complete=True)
     assert_reads_back(table, fmt, data)
+
+
+def test_key_value_preamble_before_the_table() -> None:
+    data = (
+        b"Device: sensor-17\nLocation: Lab 3, bench 2\nStarted: 2024-01-01 10:00\n\n"
+        b"time,temp,humidity\n10:00:00,21.5,40\n10:01:00,21.6,41\n10:02:00,21.4,40\n"
+    )
+    fmt = detect_format(data, complete=True)
+    assert (fmt.skip_rows, fmt.has_header, fmt.delimiter) == (4, True, ",")
+
+
+def test_all_text_table_header_versus_no_header() -> None:
+    rows = b"red,apple,sweet\ngreen,lime,sour\nyellow,banana,sweet\npurple,grape,sweet\n"
+    assert detect_format(b"color,fruit,taste\n" + rows, complete=True).has_header is True
+    assert detect_format(rows, complete=True).has_header is False
+
+
+def test_space_aligned_columns() -> None:
+    data = (
+        b"   id    name   score\n"
+        b"    1   alice    3.25\n    2     bob   10.50\n    3   carol    7.00\n"
+    )
+    fmt = detect_format(data, complete=True)
+    assert (fmt.delimiter, fmt.has_header) == (" ", True)
