@@ -170,7 +170,8 @@ def _compare_numeric(
     )
     counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=edges.size + 1)
     batch_props = np.append(counts / max(values.size, 1), batch_null)
-    value = psi(ref_props, batch_props)
+    # An empty batch carries no evidence: PSI 0, not the artefact of the empty-bin floors.
+    value = psi(ref_props, batch_props) if values.size else 0.0
     sample = np.asarray(ref["sample"], dtype="float64")
     statistic = p_value = None
     if present.size and sample.size:
@@ -235,7 +236,7 @@ def _compare_categorical(
         statistic, p_value = float(test.statistic), float(test.pvalue)
     ref_props = np.array(ref_row) / max(sum(ref_row), 1)
     batch_props = np.array(batch_row) / max(sum(batch_row), 1)
-    value = psi(ref_props, batch_props)
+    value = psi(ref_props, batch_props) if labels.size else 0.0
     reasons = _verdict(value, p_value, labels.size, threshold, "chi2")
     if unseen:
         reasons.append("unseen: " + ", ".join(unseen[:5]) + (" ..." if len(unseen) > 5 else ""))

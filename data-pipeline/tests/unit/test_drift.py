@@ -144,3 +144,11 @@ def test_unknown_reference_schema_is_refused_in_plain_words(
 ) -> None:
     with pytest.raises(ReferenceStatsError, match="schema_version 99"):
         compare_to_reference(halves[1], {"schema_version": 99, "features": {}}, spec)
+
+
+def test_an_empty_batch_is_no_evidence_of_drift(
+    reference: dict[str, object], halves: tuple[pd.DataFrame, pd.DataFrame], spec: DatasetSpec
+) -> None:
+    result = compare_to_reference(halves[1].iloc[:0], reference, spec)
+    assert result.drifted_features == []
+    assert all(f.psi == 0.0 and f.p_value is None for f in result.features)
