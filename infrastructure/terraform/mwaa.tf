@@ -49,11 +49,12 @@ resource "aws_vpc_security_group_ingress_rule" "mwaa_webserver" {
 # MWAA has no plain environment-variable setting; its startup script is the documented way
 # to give every Airflow component the pipeline's settings (PipelineSettings reads these).
 resource "aws_s3_object" "mwaa_startup" {
-  bucket       = aws_s3_bucket.dags.id
-  key          = "startup.sh"
-  content_type = "text/x-shellscript"
-  kms_key_id   = aws_kms_key.data.arn
-  content      = <<-EOT
+  bucket                 = aws_s3_bucket.dags.id
+  key                    = "startup.sh"
+  content_type           = "text/x-shellscript"
+  kms_key_id             = aws_kms_key.data.arn
+  server_side_encryption = "aws:kms"
+  content                = <<-EOT
     #!/bin/sh
     export LAKE_URL="s3://${aws_s3_bucket.lake.id}"
     export PIPELINE_RAW_EVENTS_QUEUE_URL="${aws_sqs_queue.raw_events.id}"
