@@ -80,13 +80,16 @@ def metrics_of(manifest: Mapping[str, Any], train_result: Mapping[str, Any]) -> 
 
 
 def params_of(manifest: Mapping[str, Any], train_result: Mapping[str, Any]) -> dict[str, str]:
-    """Forest parameters plus the training data's lineage, as MLflow string params."""
+    """Forest parameters plus the training data's lineage, as MLflow string params.
+
+    A parameter set to None keeps it ("None": e.g. unlimited max_depth), as sklearn shows it.
+    """
     params = dict(_flatten(manifest.get("params") or train_result.get("params") or {}))
     data = manifest.get("training_data") or {}
-    params.update(
-        {"training_data.rows": data.get("rows"), "training_data.sha256": data.get("sha256")}
-    )
-    return {k: str(v)[:MAX_PARAM_CHARS] for k, v in params.items() if v is not None}
+    for key in ("rows", "sha256"):
+        if data.get(key) is not None:
+            params[f"training_data.{key}"] = data[key]
+    return {k: str(v)[:MAX_PARAM_CHARS] for k, v in params.items()}
 
 
 def artifact_files(artifacts: Artifacts) -> dict[str, bytes]:

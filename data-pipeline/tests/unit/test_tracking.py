@@ -74,9 +74,10 @@ def test_metrics_are_the_finite_numbers_flattened() -> None:
     assert found == {"holdout.r2": 0.47, "duplicates_removed": 1177.0, "train_seconds": 3.5}
 
 
-def test_params_carry_lineage_and_skip_nulls() -> None:
+def test_params_carry_lineage_and_keep_none_settings() -> None:
     assert params_of(MANIFEST, {}) == {
         "n_estimators": "300",
+        "max_features": "None",
         "training_data.rows": "5320",
         "training_data.sha256": "ab" * 32,
     }
