@@ -56,9 +56,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--sample-bytes",
         type=int,
-        default=DEFAULT_SAMPLE_BYTES,
+        default=None,
         metavar="N",
-        help=f"read at most N bytes of each file (default {DEFAULT_SAMPLE_BYTES})",
+        help=(
+            "read at most N bytes of each file (default: PIPELINE_SNIFF_SAMPLE_BYTES, "
+            f"{DEFAULT_SAMPLE_BYTES})"
+        ),
     )
     parser.set_defaults(func=run)
 
@@ -81,9 +84,12 @@ def _sniff_one(path: Path, sample_bytes: int) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Sniff every file in order; print a line (or a JSON object) per file."""
+    from pipeline.settings import get_settings
+
+    sample_bytes = args.sample_bytes or get_settings().sniff_sample_bytes
     failed = False
     for path in args.files:
-        result = _sniff_one(path, max(1, args.sample_bytes))
+        result = _sniff_one(path, max(1, sample_bytes))
         description = result.pop("_describe", None)
         failed = failed or "error" in result
         if args.json:
