@@ -102,10 +102,11 @@ class _DuplicateCounter:
 class _ValidatedSink:
     """Buffers cleaned chunks into blocks, validates each block, then writes it.
 
-    great-expectations costs about a second or two per call whatever the row count, so
-    it runs once per block of up to `validation_rows` rows (once per file for most
-    files) rather than once per parsed chunk. Nothing reaches the Parquet file before
-    its block passed.
+    The first block (the whole file for files of up to `validation_rows` rows) is
+    validated by great-expectations, which also renders the Data Docs; its cost is a
+    second or more per call plus a per-row Python loop in range checks, so later blocks
+    of a big file go through `validate_frame_fast`, the same suite vectorised. Nothing
+    reaches the Parquet file before its block passed.
     """
 
     def __init__(self, path: Path, spec: DatasetSpec, outcome: IngestOutcome) -> None:
@@ -134,6 +135,7 @@ class _ValidatedSink:
         """Validate and write what is queued; False when a critical expectation failed."""
         if not self.pending:
             return True
+        from pipeline.fast_validate import validate_frame_fast
         from pipeline.validate import validate_frame
 
         block = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending)
@@ -141,13 +143,16 @@ class _ValidatedSink:
         batch_id = f"{self.outcome.sha256[:16]}" + (f"-{self.blocks}" if self.blocks else "")
         first = self.blocks == 0
         self.blocks += 1
-        report = validate_frame(block, self.spec, batch_id=batch_id, build_docs=first)
+        if first:
+            report = validate_frame(block, self.spec, batch_id=batch_id)
+        else:
+            report = validate_frame_fast(block, self.spec, batch_id=batch_id)
         for warning in report.warnings:
             if warning not in self.outcome.warnings:
                 self.outcome.warnings.append(warning)
         if not report.success:
-            if not first:  # the report shown to people is the failing block's
-                report = validate_frame(block, self.spec, batch_id=batch_id, build_docs=True)
+            if not first:  # people get the Data Docs of the failing block
+                report = validate_frame(block, self.spec, batch_id=batch_id)
             self.report = report
             self.failures = list(report.critical_failures)
             return False

@@ -76,7 +76,9 @@ def test_same_bytes_twice_is_a_no_op(file_lake: Lake, settings: PipelineSettings
 
 
 def test_decimal_comma_file_gives_numbers(file_lake: Lake, settings: PipelineSettings) -> None:
-    rows = [ROW.replace("0.9978", f"0.99{70 + i}").replace("3.51", f"3.{40 + i}") for i in range(20)]
+    rows = [
+        ROW.replace("0.9978", f"0.99{70 + i}").replace("3.51", f"3.{40 + i}") for i in range(20)
+    ]
     # European Excel: `;` between fields and a comma in every fractional number
     text = HEADER + "".join(row.replace(".", ",") for row in rows)
     key = put(file_lake, "comma.csv", text.encode("cp1252"))
@@ -151,3 +153,17 @@ def test_ingest_on_s3_lake(s3_lake: Lake) -> None:
     assert outcome.rows_written == 1599 and outcome.duplicate_rows == 240
     assert s3_lake.read_bytes(outcome.destination_key) == RED_WINE.read_bytes()
     assert len(read_curated(s3_lake, outcome.curated_key or "")) == 1599
+
+
+def test_bad_value_in_a_later_block_is_caught(file_lake: Lake) -> None:
+    """Blocks after the first are checked by the vectorised suite; nothing slips through."""
+    settings = PipelineSettings(LAKE_URL=file_lake.url, chunk_rows=1000, validation_rows=1000)
+    rows = [ROW] * 3000
+    rows[2500] = ROW.replace("3.51", "40")
+    key = put(file_lake, "late.csv", (HEADER + "".join(rows)).encode())
+    outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
+    assert outcome.status == "quarantined"
+    assert any("ph" in detail and "40" in detail for detail in outcome.details), outcome.details
+    assert not list(file_lake.list("curated/"))
+    assert outcome.validation_report_key is not None
+    assert file_lake.exists(outcome.validation_report_key)
