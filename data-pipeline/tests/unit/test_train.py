@@ -23,10 +23,25 @@ from wine_lake import train_fast, write_curated_wine
 pytestmark = pytest.mark.unit
 
 MANIFEST_FIELDS = {
-    "schema_version", "dataset", "version", "created_at", "task", "target", "features",
-    "classes", "rating_bands", "example", "preprocessing", "artifacts", "metrics", "params",
-    "training_data", "library_versions", "git_commit", "drift_reference",
-}  # fmt: skip
+    "schema_version",
+    "dataset",
+    "version",
+    "created_at",
+    "task",
+    "target",
+    "features",
+    "classes",
+    "rating_bands",
+    "example",
+    "preprocessing",
+    "artifacts",
+    "metrics",
+    "params",
+    "training_data",
+    "library_versions",
+    "git_commit",
+    "drift_reference",
+}
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +141,44 @@ def test_no_curated_data_is_a_plain_error(tmp_path: Path) -> None:
     spec = load_dataset_spec("wine_quality", default_datasets_dir())
     with pytest.raises(NoTrainingDataError, match="no curated data for dataset 'wine_quality'"):
         train_dataset(lake, spec, PipelineSettings(lake_url=lake.url))
+
+
+def test_classification_dataset_trains_with_class_metrics(tmp_path: Path) -> None:
+    from pipeline.manifest import design_matrix
+    from pipeline.model_export import load_forest_npz, predict_forest
+    from wine_lake import FAST_SPACE, wine_frame, write_curated
+
+    wine = load_dataset_spec("wine_quality", default_datasets_dir())
+    spec = wine.model_copy(
+        update={
+            "name": "wine_colour",
+            "target": "wine_type",
+            "task": "classification",
+            "rating_bands": [],
+        }
+    )
+    lake = LocalLake(tmp_path)
+    write_curated(lake, wine_frame(), "part-all", dataset="wine_colour")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = train_dataset(
+            lake,
+            spec,
+            PipelineSettings(lake_url=lake.url),
+            search_budget=1,
+            search_space=FAST_SPACE,
+        )
+    holdout = result.metrics["holdout"]
+    assert result.reason.startswith("first model: macro F1 ")
+    assert holdout["accuracy"] > holdout["baseline_accuracy"] + 0.2
+    assert holdout["f1_macro"] > holdout["baseline_f1_macro"]
+    manifest = json.loads(lake.read_bytes(result.manifest_key))
+    assert manifest["classes"] == ["red", "white"] and manifest["rating_bands"] == []
+    table = load_training_table(lake, spec)
+    rows = table.frame[table.features].head(500)
+    model = registry.load_reference_model(lake, "wine_colour", result.version)
+    forest = load_forest_npz(
+        registry.verified_artifact(lake, "wine_colour", result.version, "forest")
+    )
+    proba = predict_forest(forest, design_matrix(manifest, rows))
+    assert np.max(np.abs(proba - model.predict_proba(rows))) <= 1e-9
