@@ -9,6 +9,7 @@ from pipeline.sniff.cells import CellTyper
 from pipeline.sniff.dialect import (
     Dialect,
     ScoredDialect,
+    parse_rows,
     quoting_beyond_head,
     score_dialects,
     scoring_head,
@@ -41,6 +42,21 @@ def _line_terminator(text: str) -> str:
     lone_lf = head.count("\n") - crlf
     best = max((crlf, "\r\n"), (lone_lf, "\n"), (lone_cr, "\r"))
     return best[1] if best[0] else "\n"
+
+
+def _fields_after_space_share(text: str, dialect: Dialect) -> float:
+    """Share of fields (after the first of a row) that begin with a space, quotes respected."""
+    plain = Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar, False)
+    fields = [cell for row in parse_rows(scoring_head(text)[:16384], plain, 50) for cell in row[1:]]
+    return sum(cell.startswith(" ") for cell in fields) / len(fields) if fields else 0.0
+
+
+def _excel_separator_hint(text: str) -> str | None:
+    """The delimiter named by Excel's optional first line `sep=;`, if there is one."""
+    first = text[:8].split("\n", 1)[0].rstrip("\r")
+    if len(first) == 5 and first.lower().startswith("sep="):
+        return first[4]
+    return None
 
 
 def _single_column(text: str, encoding: str, confidence: float, complete: bool) -> CsvFormat:
@@ -80,7 +96,13 @@ def _finish(
     verdict = detect_header(rows, layout.width, dialect.delimiter, typer)
     data = rows[verdict.header_rows :] if verdict.has_header else rows
     marks = detect_number_marks(data[:_NUMBER_ROWS], layout.width)
-    skipinitialspace = dialect.skipinitialspace and dialect.delimiter != " "
+    # Reported only when (nearly) every delimiter is followed by a space: then the space
+    # is layout, not data. Scoring used a looser threshold to see quotes after ", ".
+    skipinitialspace = (
+        dialect.skipinitialspace
+        and dialect.delimiter != " "
+        and _fields_after_space_share(text, dialect) >= 0.9
+    )
     if len(rows) == 1 and not verdict.has_header:
         notes.append("only one record")
     return CsvFormat(
@@ -135,6 +157,10 @@ def detect_format(data: bytes, *, complete: bool = False) -> CsvFormat:
     if not scored or scored[0].score <= 0 or scored[0].modal_width < 2:
         return _single_column(text, decoded.encoding, decoded.confidence, complete)
     best = scored[0]
+    hinted = _excel_separator_hint(text)
+    if hinted and best.dialect.delimiter != hinted:
+        best = next((s for s in scored if s.dialect.delimiter == hinted), best)
+        notes.append(f"the file's first line says sep={hinted}")
     dialect = best.dialect
     if dialect.delimiter == " " and is_prose_split_on_spaces(text, typer):
         raise NotATableError(

@@ -79,7 +79,7 @@ def parse_rows(text: str, dialect: Dialect, max_rows: int | None = None) -> list
     return rows
 
 
-def _space_follow_share(text: str, delimiter: str) -> float:
+def space_follow_share(text: str, delimiter: str) -> float:
     """Share of `delimiter` occurrences followed by a space."""
     total = text.count(delimiter)
     return text.count(delimiter + " ") / total if total else 0.0
@@ -103,7 +103,7 @@ def candidate_dialects(text: str) -> list[Dialect]:
     candidates: list[Dialect] = []
     for delimiter in (d for d in DELIMITERS if d in text):
         # Space-aligned columns: runs of spaces are one separator.
-        skip_space = delimiter == " " or _space_follow_share(text, delimiter) >= 0.5
+        skip_space = delimiter == " " or space_follow_share(text, delimiter) >= 0.5
         quotes: list[str | None] = [None]
         quotes += [q for q in quotes_present if _quote_at_field_edge(text, q, delimiter)]
         for quote in quotes:

@@ -224,3 +224,14 @@ def test_space_aligned_columns() -> None:
     )
     fmt = detect_format(data, complete=True)
     assert (fmt.delimiter, fmt.has_header) == (" ", True)
+
+
+def test_excel_sep_line_names_the_delimiter_and_is_skipped() -> None:
+    data = b"sep=;\r\nname;value\r\nanna;1,5\r\nbob;2,25\r\ncid;3\r\n"
+    fmt = detect_format(data, complete=True)
+    assert (fmt.delimiter, fmt.skip_rows, fmt.has_header, fmt.decimal) == (";", 1, True, ",")
+
+
+def test_skipinitialspace_not_fooled_by_commas_inside_quotes() -> None:
+    data = b'a,b\n"x, y, z",1\n"p, q, r",2\n"s, t, u",3\n'
+    assert detect_format(data, complete=True).skipinitialspace is False
