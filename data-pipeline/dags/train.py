@@ -4,7 +4,7 @@
 Starts by itself when the `ingest` DAG announces new curated data (the `curated_<dataset>`
 Assets: data-aware scheduling), or by hand with the **Trigger** button:
 
-* **dataset**: the dataset to train; left empty, a run started by new data trains the
+* **dataset**: the dataset to train; with `auto`, a run started by new data trains the
   datasets that changed and a run started by hand trains every declared dataset.
 * **search_budget**: hyper-parameter candidates to try (empty: `PIPELINE_SEARCH_BUDGET`).
 * **force_promote**: make the new version the champion even when it is not better.
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 SETTINGS = PipelineSettings()
 DATASETS = declared_dataset_names(SETTINGS.datasets_dir)
+# The `dataset` param's default: the datasets whose curated data changed (by hand: all).
+AUTO = "auto"
 CURATED_ASSETS = [Asset(name=curated_asset_name(d), uri=curated_asset_uri(d)) for d in DATASETS]
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -49,12 +51,12 @@ DEFAULT_ARGS: dict[str, Any] = {
 
 PARAMS = {
     "dataset": Param(
-        "",
+        AUTO,
         type="string",
-        enum=["", *DATASETS],
-        values_display={"": "datasets with new data (by hand: all)", **{d: d for d in DATASETS}},
+        enum=[AUTO, *DATASETS],
+        values_display={AUTO: "auto: datasets with new data (by hand: all)"},
         title="Dataset",
-        description="The dataset to train; empty trains the changed (or all) datasets.",
+        description="The dataset to train; auto trains the changed (or, by hand, all) datasets.",
     ),
     "search_budget": Param(
         None,
@@ -83,7 +85,8 @@ def choose_datasets() -> list[str]:
     context = get_current_context()
     events = context["triggering_asset_events"]
     uris = sorted({event.asset.uri for key in events for event in events[key]})
-    requested = context["params"].get("dataset") or None
+    requested = context["params"].get("dataset")
+    requested = None if requested in {None, "", AUTO} else requested
     chosen = choose_training_datasets(requested, uris, DATASETS)
     if requested:
         log.info("training %s: chosen by hand", chosen)

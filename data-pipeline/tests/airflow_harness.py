@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -153,6 +152,8 @@ class AirflowProcesses:
     env: dict[str, str]
     home: Path
     port: int
+    lake_root: Path | None = None
+    queue: str | None = None
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     token: str | None = None
 
@@ -250,6 +251,12 @@ class AirflowProcesses:
         )
         return run
 
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The task instances of one run (mapped ones included)."""
+        response = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+        response.raise_for_status()
+        return list(response.json()["task_instances"])
+
     def log_tail(self, lines: int = 60) -> str:
         """The end of every process log, for failure messages."""
         parts = []
@@ -259,6 +266,31 @@ class AirflowProcesses:
         return "\n".join(parts)
 
 
-def copy_tree_files(source: Path, destination: Path) -> None:
-    """Copy a folder's files keeping their modification times (`cp -rp`)."""
-    shutil.copytree(source, destination, dirs_exist_ok=True, copy_function=shutil.copy2)
+def ingest_run_that_processed_a_file(
+    airflow: AirflowProcesses, checked: set[str]
+) -> dict[str, Any] | None:
+    """A finished ingest run with an ingest_file task, or None yet (fails on a failed run)."""
+    for run in airflow.dag_runs("ingest"):
+        if run["dag_run_id"] in checked or run["state"] not in {"success", "failed"}:
+            continue
+        tasks = airflow.task_instances("ingest", run["dag_run_id"])
+        files = [t for t in tasks if t["task_id"] == "ingest_file" and t["map_index"] >= 0]
+        if not files:
+            checked.add(run["dag_run_id"])
+            continue
+        return {**run, "files": files}
+    return None
+
+
+def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    """Rows of one query on the database behind a SQLAlchemy URL."""
+    import psycopg2
+
+    name = url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+    finally:
+        conn.close()

@@ -87,7 +87,7 @@ def test_train_is_scheduled_on_curated_assets_and_takes_params(facts: dict[str, 
     assert train["timetable"] == "AssetTriggeredTimetable"
     assert "uri='lake://curated/wine_quality'" in train["asset_condition"]
     assert train["max_active_runs"] == 1
-    assert train["params"] == {"dataset": "", "search_budget": None, "force_promote": False}
+    assert train["params"] == {"dataset": "auto", "search_budget": None, "force_promote": False}
     assert train["tags"] == ["data-pipeline", "train"]
     assert train["tasks"]["train_model"]["mapped"] is True
     assert all(task["doc"] for task in train["tasks"].values())
