@@ -53,6 +53,11 @@ _URL_OR_EMAIL = re.compile(r"(?:https?|ftp)://\S+|[\w.+-]+@[\w-]+\.[\w.-]+|www\.
 # Characters that do not belong in a cell when the dialect is right: other delimiters.
 # The candidate's own delimiter may appear (the field must have been quoted).
 _SUSPICIOUS = frozenset(",;\t|")
+_SHAPE_RUNS = [
+    (re.compile(r"[A-Z]+"), "A"),
+    (re.compile(r"[a-z]+"), "a"),
+    (re.compile(r"\d+"), "9"),
+]
 _QUOTES = frozenset("\"'")
 
 
@@ -78,6 +83,14 @@ def classify(cell: str, delimiter: str = ",") -> CellType:
         if char in _SUSPICIOUS and char != delimiter:
             return CellType.OTHER
     return CellType.WORD
+
+
+def shape_of(cell: str) -> str:
+    """Letters, digits and punctuation pattern of a cell: 'CHF 83.90 / 30 ml' -> 'A 9.9 / 9 a'."""
+    text = cell.strip()
+    for pattern, token in _SHAPE_RUNS:
+        text = pattern.sub(token, text)
+    return text
 
 
 def is_number(cell: str) -> bool:

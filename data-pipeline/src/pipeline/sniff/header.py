@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.sniff.cells import CellType, CellTyper, is_data_like
+from pipeline.sniff.cells import CellType, CellTyper, is_data_like, shape_of
 
 _DATA_ROWS = 60
 # A shape with digits or punctuation is specific enough to call a matching first cell data.
@@ -25,14 +25,6 @@ class HeaderVerdict:
     has_header: bool
     header_rows: int
     certainty: float
-
-
-def _shape(cell: str) -> str:
-    """Letters, digits and punctuation pattern of a cell: 'CHF 83.90 / 30 ml' -> 'A 9.9 / 9 a'."""
-    text = cell.strip()
-    for pattern, token in _SHAPE_RUNS:
-        text = pattern.sub(token, text)
-    return text
 
 
 def _header_kind(cell: str, delimiter: str, typer: CellTyper) -> CellType:
@@ -64,7 +56,7 @@ def _column_votes(
             dominant = data_kinds.most_common(1)[0][0]
             if head_kind is dominant:
                 # "2021" over "-29.59438": a year as a column name is still possible.
-                same_shape = _shape(head) in {_shape(value) for value in values[:50]}
+                same_shape = shape_of(head) in {shape_of(value) for value in values[:50]}
                 no += 1.0 if same_shape else 0.25
             elif head_kind is not CellType.MISSING:
                 yes += 1.0 if not is_data_like(head_kind) else 0.5
@@ -73,12 +65,12 @@ def _column_votes(
         if head.strip() in {value.strip() for value in values}:
             no += 0.5
             continue
-        shapes = Counter(_shape(value) for value in values)
+        shapes = Counter(shape_of(value) for value in values)
         top_shape, top_count = shapes.most_common(1)[0]
         if top_count / len(values) >= 0.5 and len(values) >= 3:
-            if _shape(head) == top_shape and _SPECIFIC_SHAPE.search(top_shape):
+            if shape_of(head) == top_shape and _SPECIFIC_SHAPE.search(top_shape):
                 no += 0.5  # "CHF 83.90 / 30 ml" over prices is a value; "color" may be a name
-            elif _shape(head) not in shapes:
+            elif shape_of(head) not in shapes:
                 yes += 0.5
     return yes, no, typed_columns
 

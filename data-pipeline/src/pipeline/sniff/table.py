@@ -7,6 +7,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 
+from pipeline.sniff.cells import classify, is_data_like, shape_of
 from pipeline.sniff.dialect import Dialect
 
 # Records read to study the table's structure, header and numbers.
@@ -58,13 +59,63 @@ def read_records(text: str, dialect: Dialect, limit: int = STRUCTURE_ROWS) -> li
     return records
 
 
-def _fits(record: Record, width: int, typical_filled: int) -> bool:
+@dataclass(frozen=True)
+class _Shape:
+    """What a data row looks like: its width, filled cells, and each column's value shapes."""
+
+    width: int
+    min_filled: int
+    column_shapes: list[set[str]]
+
+
+def _fits(record: Record, shape: _Shape) -> bool:
     """True when a record can belong to the table: about the right width and filled enough."""
     count = len(record.cells)
+    width = shape.width
     low = width - 1 if width >= 3 else width
     if not low <= count <= width + 1:
         return False
-    return record.filled >= min(2, typical_filled, width)
+    if record.filled >= shape.min_filled:
+        return True
+    # A sparse row holding a number, a date, or a value shaped like its column's values
+    # ("B707" over codes) is a data row with gaps, not a title.
+    for index, cell in enumerate(record.cells):
+        if not cell.strip():
+            continue
+        if is_data_like(classify(cell)):
+            return True
+        if index < len(shape.column_shapes) and shape_of(cell) in shape.column_shapes[index]:
+            return True
+    return False
+
+
+def _column_shapes(body: list[Record], width: int) -> list[set[str]]:
+    """Per column, the shapes that at least a fifth of the body's values share."""
+    shapes: list[set[str]] = []
+    rows = [r.cells for r in body if len(r.cells) == width][:100]
+    for index in range(width):
+        counts = Counter(shape_of(row[index]) for row in rows if row[index].strip())
+        total = sum(counts.values())
+        shapes.append({s for s, n in counts.items() if total and n / total >= 0.2})
+    return shapes
+
+
+def _min_filled(body: list[Record], width: int) -> int:
+    """How many non-empty cells a table row needs, judged from the data rows themselves.
+
+    A title line padded with delimiters ("Report;") has one value where data rows have
+    two or more; but when the data itself often leaves cells empty, a sparse row is
+    ordinary and only a blank row can be preamble.
+    """
+    # Footer notes ("Note: ...;;;") sit at the end; they must not make sparse rows look normal.
+    trimmed = body[:-3] if len(body) > 10 else body
+    rows = [r for r in trimmed if len(r.cells) == width]
+    if not rows:
+        return 1
+    filled = sorted(r.filled for r in rows)
+    wanted = min(2, filled[len(filled) // 2], width)
+    sparse = sum(1 for r in rows if r.filled < wanted) / len(rows)
+    return wanted if sparse < 0.02 else 1
 
 
 def _is_comment(record: Record, width: int) -> bool:
@@ -85,16 +136,15 @@ def find_table(records: list[Record]) -> TableLayout:
         return TableLayout([], 0, 0, None)
     body = records[len(records) // 2 :] or records
     width = Counter(len(r.cells) for r in body).most_common(1)[0][0]
-    filled = sorted(r.filled for r in body if len(r.cells) == width) or [width]
-    typical_filled = filled[len(filled) // 2]
+    shape = _Shape(width, _min_filled(body, width), _column_shapes(body, width))
     start = 0
     for index, record in enumerate(records):
         if _is_comment(record, width):
             continue
-        if not _fits(record, width, typical_filled):
+        if not _fits(record, shape):
             continue
         following = [r for r in records[index + 1 : index + 4] if not _is_comment(r, width)]
-        if not following or _fits(following[0], width, typical_filled):
+        if not following or _fits(following[0], shape):
             start = index
             break
     table = records[start:]

@@ -235,3 +235,53 @@ def test_excel_sep_line_names_the_delimiter_and_is_skipped() -> None:
 def test_skipinitialspace_not_fooled_by_commas_inside_quotes() -> None:
     data = b'a,b\n"x, y, z",1\n"p, q, r",2\n"s, t, u",3\n'
     assert detect_format(data, complete=True).skipinitialspace is False
+
+
+MIXED_TEXT = ["apple", "Berlin", "New York", "São Paulo", "café", "Smith, John", "a;b", "O'Brien"]
+MIXED_NAMES = ["id", "Name", "total amount", "Größe", "city", "x1", "Value (EUR)", "flag", "code"]
+
+
+def _mixed_cell(kind: str, rng: random.Random, decimal: str) -> str:
+    if kind == "int":
+        return str(rng.randint(-500, 100_000))
+    if kind == "float":
+        return f"{rng.uniform(-1000, 1000):.{rng.randint(1, 4)}f}".replace(".", decimal)
+    if kind == "percent":
+        return f"{rng.uniform(0, 100):.1f}%".replace(".", decimal)
+    if kind == "date":
+        return f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(10, 24)}"
+    if kind == "bool":
+        return rng.choice(["true", "false"])
+    if kind == "code":
+        return f"{rng.choice('ABCDEF')}{rng.randint(100, 999)}"
+    return rng.choice(MIXED_TEXT)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_mixed_types_with_empty_cells(seed: int) -> None:
+    """Narrow and wide tables of mixed types where a tenth of the cells are empty."""
+    rng = random.Random(seed)
+    delimiter = rng.choice([",", ";", "\t", "|"])
+    decimal = rng.choice([".", ","])
+    kinds = [rng.choice(["int", "float", "percent", "date", "bool", "text", "code"])]
+    kinds += [rng.choice(["int", "float", "percent", "date", "bool", "text", "code"])]
+    kinds += rng.choices(["int", "float", "text", "code"], k=rng.randint(0, 6))
+    kinds[0] = kinds[0] if set(kinds) & {"int", "float", "percent", "date"} else "float"
+    has_header = rng.random() < 0.75
+    out = io.StringIO(newline="")
+    writer = csv.writer(
+        out,
+        delimiter=delimiter,
+        quoting=rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]),
+    )
+    if has_header:
+        writer.writerow(rng.sample(MIXED_NAMES, len(kinds)))
+    for _ in range(rng.randint(4, 40)):
+        writer.writerow(["" if rng.random() < 0.1 else _mixed_cell(k, rng, decimal) for k in kinds])
+    fmt = detect_format(out.getvalue().encode("utf-8"), complete=True)
+    assert fmt.delimiter == delimiter
+    assert fmt.has_header is has_header
+    assert fmt.skip_rows == 0
+    if {"float", "percent"} & set(kinds):
+        assert fmt.decimal == decimal
