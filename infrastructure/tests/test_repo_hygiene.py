@@ -27,7 +27,7 @@ def _attributes(path: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "path", ["scripts/install-system-deps.sh", ".ci/run", "infrastructure/terraform/main.tf"]
+    "path", ["scripts/install-system-deps.sh", ".ci/run", "infrastructure/terraform/versions.tf"]
 )
 def test_text_files_check_out_with_lf(path: str) -> None:
     attributes = _attributes(path)
