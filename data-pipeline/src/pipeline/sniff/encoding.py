@@ -170,8 +170,9 @@ def detect_encoding(data: bytes, *, complete: bool) -> DecodedSample:
     """Find the codec of `data` (a head sample of a file) and decode it.
 
     Order: BOMs, UTF-16 without BOM (NUL byte pattern), binary signatures and NUL bytes,
-    strict ASCII, strict UTF-8, then CJK/other multibyte text via chardet, and finally
-    the Western single-byte code pages by plausibility of the decoded characters.
+    strict ASCII (reported as utf-8 when the sample is not the whole file), strict UTF-8,
+    then CJK/other multibyte text via chardet, and finally the Western single-byte code
+    pages by plausibility of the decoded characters.
 
     Args:
         data: the first bytes of the file.
@@ -210,7 +211,11 @@ def detect_encoding(data: bytes, *, complete: bool) -> DecodedSample:
             return DecodedSample(utf16, text, 0.9, "UTF-16 without byte order mark")
     reject_nul_bytes(data)
     if data.isascii():
-        return DecodedSample("ascii", data.decode("ascii"), 1.0)
+        if complete:
+            return DecodedSample("ascii", data.decode("ascii"), 1.0)
+        # The unseen rest of the file may hold non-ASCII text: UTF-8 reads ASCII the same
+        # and is what such files nearly always turn out to be.
+        return DecodedSample("utf-8", data.decode("ascii"), 0.9, "ASCII sample, UTF-8 assumed")
     trimmed = data if complete else _cut_at_last_newline(data)
     text = _decode(trimmed, "utf-8", complete)
     if text is not None:

@@ -28,6 +28,11 @@ def test_pure_ascii_is_ascii() -> None:
     assert detect_encoding(b"a,b\n1,2\n", complete=True).encoding == "ascii"
 
 
+def test_ascii_head_of_a_longer_file_is_read_as_utf8() -> None:
+    # The rest of the file is unseen and may hold non-ASCII text.
+    assert detect_encoding(b"a,b\n1,2\n3,", complete=False).encoding == "utf-8"
+
+
 def test_utf8_and_bom() -> None:
     assert detect_encoding(_table("utf-8"), complete=True).encoding == "utf-8"
     assert detect_encoding(_table("utf-8-sig"), complete=True).encoding == "utf-8-sig"
