@@ -6,6 +6,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from pipeline.sniff.cells import classify, is_data_like, shape_of
 from pipeline.sniff.dialect import Dialect
@@ -22,11 +23,7 @@ class Record:
     line: int
     cells: list[str]
     raw_start: str  # the first characters of the record's line, to spot comment lines
-
-    @property
-    def filled(self) -> int:
-        """Number of non-empty cells."""
-        return sum(1 for cell in self.cells if cell.strip())
+    filled: int  # number of non-empty cells
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,8 @@ def read_records(text: str, dialect: Dialect, limit: int = STRUCTURE_ROWS) -> li
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            records.append(Record(start, row, row[0][:2] if row else ""))
+            filled = sum(1 for cell in row if cell and not cell.isspace())
+            records.append(Record(start, row, row[0][:2], filled))
             if len(records) >= limit:
                 break
     except csv.Error:
@@ -59,13 +57,18 @@ def read_records(text: str, dialect: Dialect, limit: int = STRUCTURE_ROWS) -> li
     return records
 
 
-@dataclass(frozen=True)
 class _Shape:
     """What a data row looks like: its width, filled cells, and each column's value shapes."""
 
-    width: int
-    min_filled: int
-    column_shapes: list[set[str]]
+    def __init__(self, body: list[Record], width: int) -> None:
+        self.width = width
+        self.min_filled = _min_filled(body, width)
+        self._body = body
+
+    @cached_property
+    def column_shapes(self) -> list[set[str]]:
+        """Computed only when a sparse row has to be judged (rare)."""
+        return _column_shapes(self._body, self.width)
 
 
 def _fits(record: Record, shape: _Shape) -> bool:
@@ -136,7 +139,7 @@ def find_table(records: list[Record]) -> TableLayout:
         return TableLayout([], 0, 0, None)
     body = records[len(records) // 2 :] or records
     width = Counter(len(r.cells) for r in body).most_common(1)[0][0]
-    shape = _Shape(width, _min_filled(body, width), _column_shapes(body, width))
+    shape = _Shape(body, width)
     start = 0
     for index, record in enumerate(records):
         if _is_comment(record, width):
