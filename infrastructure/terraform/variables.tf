@@ -267,13 +267,13 @@ variable "api_requests_per_target" {
 }
 
 variable "mwaa_airflow_version" {
-  description = "Airflow version of the MWAA environment. MWAA only accepts the exact versions it lists; the DAGs need Airflow 3."
+  description = "Airflow version of the MWAA environment: at least the 3.3 the pipeline declares (apache-airflow>=3.3,<3.4). MWAA accepts only versions it offers; apply fails with an invalid-version error if this one is not offered yet."
   type        = string
-  default     = "3.0.6"
+  default     = "3.3.2"
 
   validation {
-    condition     = can(regex("^3\\.[0-9]+\\.[0-9]+$", var.mwaa_airflow_version))
-    error_message = "mwaa_airflow_version must be an Airflow 3 version MWAA supports, e.g. 3.0.6."
+    condition     = can(regex("^3\\.3\\.[0-9]+$", var.mwaa_airflow_version))
+    error_message = "mwaa_airflow_version must be a 3.3.x release: the pipeline requires apache-airflow>=3.3,<3.4."
   }
 }
 

@@ -24,12 +24,12 @@ def test_terraform_is_formatted(terraform_bin: str) -> None:
     assert result.returncode == 0, f"run `terraform fmt -recursive`:\n{result.stdout}"
 
 
-def _checkov_reports(checkov_bin: Path) -> list[dict[str, Any]]:
+def _checkov_reports(checkov_bin: Path, directory: Path = TERRAFORM_DIR) -> list[dict[str, Any]]:
     result = subprocess.run(
         [
             str(checkov_bin),
             "--directory",
-            str(TERRAFORM_DIR),
+            str(directory),
             "--framework",
             "terraform",
             "--output",
@@ -69,3 +69,15 @@ def test_checkov_reports_no_failed_check(checkov_bin: Path) -> None:
     for skipped in results.get("skipped_checks", []):
         reason = (skipped.get("check_result") or {}).get("suppress_comment", "")
         assert len(reason) >= 30, f"{skipped['check_id']} on {skipped['resource']}: no reason"
+
+
+def test_checkov_fails_an_insecure_bucket(checkov_bin: Path, tmp_path: Path) -> None:
+    # Negative control: the harness must see failures, not just count zero of them.
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_s3_bucket" "open" {\n  bucket = "an-open-bucket"\n}\n', encoding="utf-8"
+    )
+    (report,) = [
+        r for r in _checkov_reports(checkov_bin, tmp_path) if r["check_type"] == "terraform"
+    ]
+    failed = {c["check_id"] for c in report["results"]["failed_checks"]}
+    assert {"CKV2_AWS_6", "CKV_AWS_145"} <= failed  # no public access block, no KMS
