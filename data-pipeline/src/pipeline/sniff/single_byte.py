@@ -1,4 +1,4 @@
-"""Choose among the Western single-byte code pages (latin-1, cp1252, mac_roman).
+"""Choose among the European single-byte code pages (latin-1, cp1252, mac_roman, cp1250).
 
 Every byte decodes under all three, so the choice rests on how plausible the decoded
 characters are in their context: an accented lower-case letter inside a word is
@@ -10,16 +10,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-WESTERN_CODECS = ("cp1252", "latin-1", "mac_roman")
+WESTERN_CODECS = ("cp1252", "latin-1", "mac_roman", "cp1250")
 
 # Accented letters that are common in Western European text (French, German, Spanish,
 # Italian, Portuguese, Nordic); other letters from the upper half are rarer.
 _COMMON_LETTERS = set("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßœ" + "ÀÁÂÄÅÆÇÈÉÊÖØÜÑ")
+# Central European letters (Polish, Czech, Slovak, Hungarian...): what cp1250 gives.
+_COMMON_LETTERS |= set("ąćęłńśźżčďěňřšťůžőűĺľŕ" + "ĄĆĘŁŃŚŹŻČĎĚŇŘŠŤŮŽŐŰ")
 # Typographic punctuation that Windows and Mac text is full of.
 _TYPOGRAPHIC = set("‘’“”–—…•€£§°©®™«»·")
 # Characters whose appearance points at the wrong code page (mostly mac_roman's math
 # symbols or cp1252's rarely used letters decoded from Mac bytes).
-_UNLIKELY = set("√∂∑∏π∫Ω≈∆◊‡ﬁﬂ‹›¬ƒ≠≤≥∞µ¶†¯˘˙˚¸˝˛ˇ¨´ˆ˜ı¤¦¹²³¼½¾×÷ÞþÐðŠšŽžŸ")
+_UNLIKELY = set("√∂∑∏π∫Ω≈∆◊‡ﬁﬂ‹›¬ƒ≠≤≥∞µ¶†¯˘˙˚¸˝˛ˇ¨´ˆ˜ı¤¦¹²³¼½¾×÷Ÿ")
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 _C1_BYTE = re.compile(rb"[\x80-\x9f]")
 _HIGH_BYTES = bytes(range(0x80, 0x100))
@@ -73,19 +75,21 @@ def score_codec(data: bytes, codec: str) -> float:
 
 
 def choose_western_codec(data: bytes) -> tuple[str, float]:
-    """The most plausible of latin-1, cp1252 and mac_roman for `data`, with a confidence.
+    """The most plausible of latin-1, cp1252, mac_roman and cp1250, with a confidence.
 
     latin-1 is preferred over cp1252 when no byte falls in 0x80-0x9F (both decode such
-    bytes identically), and mac_roman must win clearly since Mac files are the rarer kind.
+    bytes identically); mac_roman and cp1250 must win clearly, since Western Windows
+    files are by far the commonest kind.
     """
     has_c1 = _C1_BYTE.search(data) is not None
-    scores = {codec: score_codec(data, codec) for codec in ("cp1252", "mac_roman")}
+    scores = {codec: score_codec(data, codec) for codec in ("cp1252", "mac_roman", "cp1250")}
     windows = "cp1252" if has_c1 else "latin-1"
     high = len(data) - len(data.translate(None, _HIGH_BYTES))
-    margin = scores["mac_roman"] - scores["cp1252"]
+    rival = max(("mac_roman", "cp1250"), key=lambda codec: scores[codec])
+    margin = scores[rival] - scores["cp1252"]
     if margin > max(3.0, 0.25 * high):
-        return "mac_roman", min(0.95, 0.6 + margin / (4 * high + 4))
+        return rival, min(0.95, 0.6 + margin / (4 * high + 4))
     if has_c1 and scores["cp1252"] < 0 and margin > 0:
-        return "mac_roman", 0.5
+        return rival, 0.5
     confidence = 0.85 if margin < -3 else 0.7
     return windows, confidence

@@ -82,3 +82,17 @@ def test_wine_like_decimal_comma_end_to_end() -> None:
     ).encode("ascii")
     fmt = detect_format(data, complete=True)
     assert (fmt.encoding, fmt.delimiter, fmt.decimal, fmt.has_header) == ("ascii", ";", ",", True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "imię;nazwisko;miasto\nŁukasz;Wąsowski;Łódź\nZofia;Będzińska;Kraków\nJędrzej;Kuźniar;Gdańsk\n",
+        "jméno;město\nJiří;Děčín\nŠárka;Ústí nad Labem\nTomáš;Plzeň\nRůžena;Žďár\n",
+    ],
+    ids=["polish", "czech"],
+)
+def test_central_european_windows_text_is_cp1250(text: str) -> None:
+    decoded = detect_encoding(text.encode("cp1250"), complete=True)
+    assert decoded.encoding == "cp1250"
+    assert decoded.text == text
