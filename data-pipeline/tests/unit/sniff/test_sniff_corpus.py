@@ -75,3 +75,17 @@ def test_preamble_lines_found(score: CorpusScore) -> None:
 def test_no_corpus_file_is_refused(score: CorpusScore) -> None:
     failures = [m for misses in score.misses.values() for m in misses if "failed" in m]
     assert not failures
+
+
+def test_multi_row_headers_counted() -> None:
+    from pipeline.sniff.corpus import load_labels
+
+    misses = []
+    labels = load_labels(CORPUS_DIR)
+    for label in labels:
+        data = (CORPUS_DIR / label["file"]).read_bytes()
+        fmt = detect_format(data[: 256 * 1024], complete=len(data) <= 256 * 1024)
+        if fmt.header_rows != label["header_rows"]:
+            misses.append(f"{label['file']}: {fmt.header_rows} != {label['header_rows']}")
+    print("header_rows misses:", misses)
+    assert len(misses) <= len(labels) * 0.05, misses
