@@ -177,3 +177,19 @@ def test_ecr_repositories_are_immutable_scanned_and_expire_old_images() -> None:
     assert lifecycle["for_each"] == "${aws_ecr_repository.this}"
     locals_text = (TERRAFORM_DIR / "ecr.tf").read_text(encoding="utf-8")
     assert 'toset(["model-api", "data-pipeline"])' in locals_text
+
+
+@pytest.mark.parametrize("role", ["api_task", "api_execution", "pipeline"])
+def test_workload_roles_carry_only_their_reviewed_inline_policies(role: str) -> None:
+    attached = [
+        a
+        for a in resources("aws_iam_role_policy_attachment").values()
+        if a["role"] in {f"${{aws_iam_role.{role}.name}}", f"${{aws_iam_role.{role}.id}}"}
+    ]
+    assert not attached, f"{role} has managed policies attached: {attached}"
+    inline = [
+        p
+        for p in resources("aws_iam_role_policy").values()
+        if p["role"] == f"${{aws_iam_role.{role}.id}}"
+    ]
+    assert inline, f"{role} has no inline policy"
