@@ -35,6 +35,7 @@ from pipeline.model_export import forest_npz_bytes, onnx_bytes, skops_bytes
 from pipeline.report import build_report
 from pipeline.search import SearchOutcome, find_best_params
 from pipeline.settings import PipelineSettings
+from pipeline.tracking import log_training_run
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +263,7 @@ def train_dataset(
             "seconds": round(seconds, 2),
         },
     )
-    return TrainResult(
+    result = TrainResult(
         dataset=spec.name,
         version=version,
         promoted=promoted,
@@ -273,3 +274,6 @@ def train_dataset(
         search_skipped=search.cached,
         seconds=seconds,
     )
+    # MLflow mirrors the lake when MLFLOW_TRACKING_URI is set; a failure there only warns.
+    log_training_run(settings, result.to_dict(), manifest, files)
+    return result

@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 import requests
 
-from pipeline.settings import PipelineSettings
+from pipeline.datasets import load_dataset_spec
+from pipeline.lake import LocalLake
+from pipeline.settings import PipelineSettings, default_datasets_dir
 from pipeline.tracking import log_training_run, mirror_champion
+from pipeline.train import train_dataset
+from wine_lake import FAST_SPACE, wine_frame, write_curated
 
 pytestmark = [pytest.mark.mlflow]
 
@@ -45,6 +49,12 @@ class Mlflow:
 
     def get(self, endpoint: str, **params: str) -> dict[str, Any]:
         response = requests.get(f"{self.url}/api/2.0/mlflow/{endpoint}", params=params, timeout=30)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def post(self, endpoint: str, **body: Any) -> dict[str, Any]:
+        response = requests.post(f"{self.url}/api/2.0/mlflow/{endpoint}", json=body, timeout=30)
         response.raise_for_status()
         answer: dict[str, Any] = response.json()
         return answer
@@ -136,5 +146,39 @@ def test_training_runs_land_in_mlflow_with_versions_and_the_champion_alias(
     assert again is not None
     assert (again.run_id, again.model_version) == (first.run_id, first.model_version)
     assert server.champion() == first.model_version
-    listed = server.get("model-versions/search", filter=f"name='{DATASET}'")["model_versions"]
-    assert len(listed) == 2
+    same = f"name='{DATASET}' and tags.lake_version='v20261130T200101Z-1a2b3c4d'"
+    assert len(server.get("model-versions/search", filter=same)["model_versions"]) == 1
+    runs = server.post("runs/search", experiment_ids=[first.experiment_id])["runs"]
+    assert sum(r["info"]["run_name"] == "v20261130T200101Z-1a2b3c4d" for r in runs) == 1
+
+
+def test_a_real_training_run_is_tracked_with_the_lake_artifacts(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    lake = LocalLake(tmp_path)
+    # A slice of the red wines keeps the training part of this test to a few seconds.
+    write_curated(lake, wine_frame("red").iloc[:600], "part-red")
+    settings = PipelineSettings(LAKE_URL=lake.url, MLFLOW_TRACKING_URI=mlflow_server)
+    spec = load_dataset_spec(DATASET, default_datasets_dir())
+    result = train_dataset(lake, spec, settings, search_budget=2, search_space=FAST_SPACE)
+    assert result.promoted
+
+    server = Mlflow(mlflow_server)
+    found = server.get(
+        "model-versions/search", filter=f"name='{DATASET}' and tags.lake_version='{result.version}'"
+    )["model_versions"]
+    assert len(found) == 1 and server.champion() == found[0]["version"]
+    run = server.get("runs/get", run_id=found[0]["run_id"])["run"]
+    manifest = json.loads(lake.read_bytes(result.manifest_key))
+    prefix = result.manifest_key.removesuffix("manifest.json")
+    for name in ("forest.npz", "model.onnx", "reference_stats.json"):
+        assert server.artifact(run, f"model/{name}") == lake.read_bytes(prefix + name)
+    assert json.loads(server.artifact(run, "model/manifest.json")) == manifest
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    assert metrics["holdout.r2"] == pytest.approx(manifest["metrics"]["holdout"]["r2"])
+    report_files = [info.key for info in lake.list(prefix + "report/")]
+    assert report_files, "training wrote no report"
+    for key in report_files:
+        assert server.artifact(run, "report/" + key.removeprefix(prefix + "report/")) == (
+            lake.read_bytes(key)
+        )
