@@ -1,4 +1,8 @@
-"""Dependencies shared by the routes, as `Annotated` aliases."""
+"""Dependencies shared by the routes, as `Annotated` aliases.
+
+All are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread pool,
+and four thread hops per request cost more than the whole prediction.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +16,25 @@ from model_api.model_store import LoadedModel, ModelStore
 from model_api.settings import ModelApiSettings
 
 
-def get_settings(request: Request) -> ModelApiSettings:
+async def get_settings(request: Request) -> ModelApiSettings:
     """The app's settings."""
     settings: ModelApiSettings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> ModelStore:
+async def get_store(request: Request) -> ModelStore:
     """The app's model store."""
     store: ModelStore = request.app.state.store
     return store
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     """The app's metrics."""
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_current_model(store: Annotated[ModelStore, Depends(get_store)]) -> LoadedModel:
+async def get_current_model(store: Annotated[ModelStore, Depends(get_store)]) -> LoadedModel:
     """The serving model, taken once per request; 503 before the first load."""
     model = store.current
     if model is None:
@@ -38,7 +42,7 @@ def get_current_model(store: Annotated[ModelStore, Depends(get_store)]) -> Loade
     return model
 
 
-def require_api_key(
+async def require_api_key(
     settings: Annotated[ModelApiSettings, Depends(get_settings)],
     x_api_key: Annotated[str | None, Header(description="needed when the server sets one")] = None,
 ) -> None:
