@@ -30,7 +30,7 @@ from pipeline.sniff.table import find_table, read_records
 logger = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_BYTES = 256 * 1024
-_NUMBER_ROWS = 200
+_NUMBER_ROWS = 120
 
 
 def _line_terminator(text: str) -> str:

@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 DELIMITERS = (",", ";", "\t", "|", ":", " ")
 QUOTES = ('"', "'")
 # Rows used to score candidates: enough to see the structure, few enough to stay fast.
-SCORING_ROWS = 200
-SCORING_CHARS = 48 * 1024
+SCORING_ROWS = 150
+SCORING_CHARS = 32 * 1024
 _TYPE_ROWS = 40
 # Tie-break order: the commonest delimiters first.
 _PREFERENCE = {d: i for i, d in enumerate(DELIMITERS)}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeline.sniff.cells import CellType, CellTyper, is_data_like, shape_of
 
-_DATA_ROWS = 60
+_DATA_ROWS = 40
 # A shape with digits or punctuation is specific enough to call a matching first cell data.
 _SPECIFIC_SHAPE = re.compile(r"[^Aa ]")
 _SHAPE_RUNS = [

@@ -12,7 +12,7 @@ from pipeline.sniff.cells import classify, is_data_like, shape_of
 from pipeline.sniff.dialect import Dialect
 
 # Records read to study the table's structure, header and numbers.
-STRUCTURE_ROWS = 300
+STRUCTURE_ROWS = 200
 COMMENT_PREFIX = "#"
 
 
