@@ -153,3 +153,10 @@ def test_deploys_happen_only_on_main() -> None:
         assert "github.ref == 'refs/heads/main'" in condition
     deploy = _jobs(WORKFLOWS_DIR / "model-api.yml")["deploy"]
     assert deploy["needs"] == "publish"
+
+
+def test_the_model_api_image_is_the_server_stage() -> None:
+    # model-api/Dockerfile ends with a Lambda stage; ECS must get the uvicorn `runtime` stage.
+    publish = _jobs(WORKFLOWS_DIR / "model-api.yml")["publish"]
+    build = " ".join(str(step.get("run", "")) for step in publish["steps"])
+    assert "-f model-api/Dockerfile --target runtime" in build
