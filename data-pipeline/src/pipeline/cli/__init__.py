@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 # Each module defines `register(subparsers)`; the sub-command sets `func(args) -> int`.
-COMMAND_MODULES = ["sniff", "ingest", "train", "models"]
+COMMAND_MODULES = ["sniff", "ingest", "train", "models", "drift"]
 
 EPILOG = """\
 examples:
