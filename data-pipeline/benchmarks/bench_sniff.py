@@ -115,6 +115,16 @@ def python_sniffer(data: bytes, _complete: bool) -> Guess:
     )
 
 
+def _clevercsv_header(sample: str) -> bool | None:
+    """CleverCSV's header guess; its failure is a header miss, not a dialect miss."""
+    import clevercsv
+
+    try:
+        return bool(clevercsv.Sniffer().has_header(sample))
+    except Exception:  # any failure of the baseline counts as a miss
+        return None
+
+
 def clevercsv_detector(data: bytes, _complete: bool) -> Guess:
     """CleverCSV's consistency detector, with chardet for the encoding."""
     import clevercsv
@@ -124,7 +134,7 @@ def clevercsv_detector(data: bytes, _complete: bool) -> Guess:
     try:
         with _time_limit(TIME_LIMIT_SECONDS):
             dialect = clevercsv.Detector().detect(sample)
-            has_header = clevercsv.Sniffer().has_header(sample) if dialect else None
+            has_header = _clevercsv_header(sample) if dialect else None
     except _TimeLimitError:
         return Guess(error=f"over {TIME_LIMIT_SECONDS} s")
     except Exception as error:  # any failure of the baseline counts as a miss
