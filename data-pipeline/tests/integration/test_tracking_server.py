@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 import requests
 
+from pipeline import registry
+from pipeline.cli import main
 from pipeline.datasets import load_dataset_spec
 from pipeline.lake import LocalLake
-from pipeline.settings import PipelineSettings, default_datasets_dir
+from pipeline.settings import PipelineSettings, default_datasets_dir, get_settings
 from pipeline.tracking import log_training_run, mirror_champion
 from pipeline.train import train_dataset
 from wine_lake import FAST_SPACE, wine_frame, write_curated
@@ -21,11 +23,11 @@ pytestmark = [pytest.mark.mlflow]
 DATASET = "wine_quality"
 
 
-def manifest_for(version: str, r2: float) -> dict[str, Any]:
+def manifest_for(version: str, r2: float, dataset: str = DATASET) -> dict[str, Any]:
     """A manifest with the fields MODEL_FORMAT.md defines that tracking reads."""
     return {
         "schema_version": 1,
-        "dataset": DATASET,
+        "dataset": dataset,
         "version": version,
         "created_at": "2026-11-30T20:01:01Z",
         "task": "regression",
@@ -67,8 +69,8 @@ class Mlflow:
         response.raise_for_status()
         return response.content
 
-    def champion(self) -> str:
-        found = self.get("registered-models/alias", name=DATASET, alias="champion")
+    def champion(self, name: str = DATASET) -> str:
+        found = self.get("registered-models/alias", name=name, alias="champion")
         return str(found["model_version"]["version"])
 
 
@@ -182,3 +184,32 @@ def test_a_real_training_run_is_tracked_with_the_lake_artifacts(
         assert server.artifact(run, "report/" + key.removeprefix(prefix + "report/")) == (
             lake.read_bytes(key)
         )
+
+
+def test_promote_and_rollback_commands_move_the_mlflow_alias(
+    mlflow_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = "cli_wine"  # its own registered model: independent of the other tests
+    lake = LocalLake(tmp_path)
+    settings = PipelineSettings(LAKE_URL=lake.url, MLFLOW_TRACKING_URI=mlflow_server)
+    tracked = {}
+    for version in ("v20261201T080000Z-11111111", "v20261201T090000Z-22222222"):
+        manifest = manifest_for(version, 0.4, dataset)
+        registry.write_version(lake, dataset, version, {}, manifest)
+        logged = log_training_run(settings, {"promoted": False}, manifest, {}, strict=True)
+        assert logged is not None
+        tracked[version] = logged.model_version
+    first, second = tracked
+    monkeypatch.setenv("LAKE_URL", lake.url)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    get_settings.cache_clear()
+    server = Mlflow(mlflow_server)
+    try:
+        assert main(["promote", "--dataset", dataset, "--version", first]) == 0
+        assert server.champion(dataset) == tracked[first]
+        assert main(["promote", "--dataset", dataset, "--version", second]) == 0
+        assert server.champion(dataset) == tracked[second]
+        assert main(["rollback", "--dataset", dataset]) == 0
+        assert server.champion(dataset) == tracked[first]
+    finally:
+        get_settings.cache_clear()

@@ -10,6 +10,7 @@ from typing import Any
 from pipeline import registry
 from pipeline.lake import open_lake
 from pipeline.settings import get_settings
+from pipeline.tracking import mirror_champion
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -111,6 +112,8 @@ def run_promote(args: argparse.Namespace) -> int:
     except registry.VersionNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    # MLflow's champion alias follows the lake (no-op without MLFLOW_TRACKING_URI).
+    mirror_champion(get_settings(), args.dataset, str(pointer["version"]))
     _print_pointer(pointer, args.json)
     return EXIT_OK
 
@@ -122,5 +125,7 @@ def run_rollback(args: argparse.Namespace) -> int:
     except registry.VersionNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    # MLflow's champion alias follows the lake (no-op without MLFLOW_TRACKING_URI).
+    mirror_champion(get_settings(), args.dataset, str(pointer["version"]))
     _print_pointer(pointer, args.json)
     return EXIT_OK
