@@ -78,6 +78,8 @@ def test_compose_has_the_airflow_quick_start_services(compose: dict[str, Any]) -
     assert env["AWS_ENDPOINT_URL"] == "http://minio:9000"
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379")
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+    # SQLAlchemy 2.1's default PostgreSQL driver is psycopg 3, which the image lacks.
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
     for name in ["airflow-apiserver", "airflow-scheduler", "airflow-worker", "airflow-triggerer"]:
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"

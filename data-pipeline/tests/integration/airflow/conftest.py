@@ -29,6 +29,11 @@ def _postgres() -> object:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[Callable[[], str]]:
     """A factory of fresh, empty PostgreSQL databases; each returns its SQLAlchemy URL."""
+    import importlib.util
+
+    # Airflow 3 opens an async engine next to the sync one; on PostgreSQL that is asyncpg.
+    if importlib.util.find_spec("asyncpg") is None:
+        pytest.fail("Airflow on PostgreSQL needs asyncpg: pip install asyncpg==0.32.0")
     conn = _postgres()
     created: list[str] = []
 
