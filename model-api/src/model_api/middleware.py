@@ -69,6 +69,17 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._label_cache: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _children(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        # `.labels()` parses and locks on every call; the label sets here are few and fixed.
+        key = (method, route, status)
+        children = self._label_cache.get(key)
+        if children is None:
+            labels = (method, route, str(status))
+            children = (self.metrics.requests.labels(*labels), self.metrics.latency.labels(*labels))
+            self._label_cache[key] = children
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap the request: id in a context variable, status captured, time measured."""
@@ -107,9 +118,9 @@ class RequestContextMiddleware:
             path: str = scope["path"]
             if path not in UNMETERED_PATHS:
                 route = _route_template(scope)
-                labels = (scope["method"], route, str(status))
-                self.metrics.requests.labels(*labels).inc()
-                self.metrics.latency.labels(*labels).observe(elapsed)
+                counter, histogram = self._children(scope["method"], route, status)
+                counter.inc()
+                histogram.observe(elapsed)
                 logger.info(
                     "%s %s %s %.2f ms",
                     scope["method"],
