@@ -57,6 +57,9 @@ MIN_ROWS_FOR_PSI = 200
 PSI_FLOOR = 1e-4
 PLOT_BINS = 30
 NULL_LABEL = "(missing)"
+OTHER_LABEL = "(other)"
+PLOT_CATEGORIES = 12
+MAX_LISTED = 50
 
 
 @dataclass(frozen=True)
@@ -219,15 +222,19 @@ def _compare_categorical(
     present = labels.dropna()
     batch_counts = {str(k): int(v) for k, v in present.value_counts().items()}
     ref_counts: dict[str, int] = {str(k): int(v) for k, v in ref["counts"].items()}
-    known = sorted(ref_counts)
-    unseen = sorted(set(batch_counts) - set(ref_counts))
-    categories = [*known, *unseen]
-    ref_nulls = int(ref["rows"]) - int(ref["count"])
-    ref_row = [ref_counts.get(c, 0) for c in categories] + [ref_nulls]
-    batch_row = [batch_counts.get(c, 0) for c in categories] + [int(labels.isna().sum())]
-    labels_shown = [*categories, NULL_LABEL]
-    if ref_row[-1] == 0 and batch_row[-1] == 0:
-        labels_shown, ref_row, batch_row = categories, ref_row[:-1], batch_row[:-1]
+    ref_other = int(ref.get("other_count", 0))
+    new = sorted(set(batch_counts) - set(ref_counts))
+    # A truncated reference cannot tell a rare training category from a new one: both
+    # count as "other" then, and only a complete reference names unseen categories.
+    unseen = [] if ref_other else new
+    categories = sorted(ref_counts) + unseen
+    other = [sum(batch_counts[c] for c in new)] if ref_other else []
+    ref_row = [ref_counts.get(c, 0) for c in categories] + ([ref_other] if ref_other else [])
+    batch_row = [batch_counts.get(c, 0) for c in categories] + other
+    labels_shown = categories + ([OTHER_LABEL] if ref_other else [])
+    ref_row.append(int(ref["rows"]) - int(ref["count"]))
+    batch_row.append(int(labels.isna().sum()))
+    labels_shown.append(NULL_LABEL)
     table = np.array([ref_row, batch_row], dtype="float64")
     table = table[:, table.sum(axis=0) > 0]
     statistic = p_value = None
@@ -239,7 +246,8 @@ def _compare_categorical(
     value = psi(ref_props, batch_props) if labels.size else 0.0
     reasons = _verdict(value, p_value, labels.size, threshold, "chi2")
     if unseen:
-        reasons.append("unseen: " + ", ".join(unseen[:5]) + (" ..." if len(unseen) > 5 else ""))
+        more = f" ... ({len(unseen)} in all)" if len(unseen) > 5 else ""
+        reasons.append("unseen: " + ", ".join(unseen[:5]) + more)
     return FeatureDrift(
         name=name,
         kind="categorical",
@@ -253,13 +261,22 @@ def _compare_categorical(
         batch_rows=int(labels.size),
         reference_null_share=float(ref["null_share"]),
         batch_null_share=float(labels.isna().mean()) if labels.size else 0.0,
-        unseen_categories=unseen,
-        plot={
-            "categories": labels_shown,
-            "reference": ref_props.tolist(),
-            "batch": batch_props.tolist(),
-        },
+        unseen_categories=unseen[:MAX_LISTED],
+        plot=_categorical_plot(labels_shown, ref_props, batch_props),
     )
+
+
+def _categorical_plot(labels: list[str], ref: np.ndarray, batch: np.ndarray) -> dict[str, Any]:
+    """The `PLOT_CATEGORIES` categories with the largest share on either side, plus the rest."""
+    keep = [i for i in np.argsort(-np.maximum(ref, batch), kind="stable") if ref[i] or batch[i]]
+    shown = sorted(keep[:PLOT_CATEGORIES])
+    rest = keep[PLOT_CATEGORIES:]
+    names = [labels[i] for i in shown] + ([f"{len(rest)} more"] if rest else [])
+    return {
+        "categories": names,
+        "reference": [float(ref[i]) for i in shown] + ([float(ref[rest].sum())] if rest else []),
+        "batch": [float(batch[i]) for i in shown] + ([float(batch[rest].sum())] if rest else []),
+    }
 
 
 def compare_to_reference(

@@ -21,6 +21,7 @@ from pipeline.datasets import DatasetSpec
 REFERENCE_SCHEMA_VERSION = 1
 REFERENCE_FILE = "reference_stats.json"
 SAMPLE_SIZE = 5_000
+MAX_CATEGORIES = 200
 QUANTILES = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0]
 DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 # Same split as the training table (features.py): datetime columns are not model inputs.
@@ -92,14 +93,18 @@ def _numeric_reference(values: np.ndarray, rng: np.random.Generator) -> dict[str
 
 def _categorical_reference(labels: pd.Series) -> dict[str, Any]:
     present = labels.dropna()
-    counts = present.value_counts().sort_index()
+    counts = present.value_counts()
+    # Free-text or ID columns can hold a category per row: keep the most frequent ones and
+    # one count for the rest, so the file stays small (the comparison reads it as "other").
+    kept = counts.sort_values(ascending=False, kind="stable").iloc[:MAX_CATEGORIES].sort_index()
     return {
         "kind": "categorical",
         "rows": int(labels.size),
         "count": int(present.size),
         "null_share": float(1 - present.size / labels.size) if labels.size else 0.0,
-        "counts": {str(k): int(v) for k, v in counts.items()},
-        "frequencies": {str(k): float(v / present.size) for k, v in counts.items()},
+        "counts": {str(k): int(v) for k, v in kept.items()},
+        "frequencies": {str(k): float(v / present.size) for k, v in kept.items()},
+        "other_count": int(present.size - kept.sum()),
     }
 
 

@@ -62,7 +62,9 @@ def _plot_png(feature: FeatureDrift) -> bytes | None:
         positions = np.arange(len(plot["categories"]))
         axes.bar(positions - 0.2, plot["reference"], 0.4, alpha=0.6, label="training")
         axes.bar(positions + 0.2, plot["batch"], 0.4, label="batch")
-        axes.set_xticks(positions, plot["categories"], fontsize=8)
+        # `$` would start matplotlib mathtext; long labels would overlap.
+        names = [_short(str(name)).replace("$", r"\$") for name in plot["categories"]]
+        axes.set_xticks(positions, names, fontsize=7, rotation=30 if len(names) > 5 else 0)
     axes.set_ylabel("share of rows", fontsize=8)
     axes.tick_params(labelsize=8)
     axes.legend(fontsize=7, frameon=False)
@@ -70,6 +72,10 @@ def _plot_png(feature: FeatureDrift) -> bytes | None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _short(label: str, limit: int = 16) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def _number(value: float | None, digits: int = 3) -> str:

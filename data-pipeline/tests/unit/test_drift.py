@@ -19,6 +19,7 @@ from pipeline.drift import (
     compute_reference_stats,
     psi,
 )
+from pipeline.drift_reference import MAX_CATEGORIES
 from pipeline.settings import default_datasets_dir
 
 pytestmark = [pytest.mark.unit]
@@ -152,3 +153,27 @@ def test_an_empty_batch_is_no_evidence_of_drift(
     result = compare_to_reference(halves[1].iloc[:0], reference, spec)
     assert result.drifted_features == []
     assert all(f.psi == 0.0 and f.p_value is None for f in result.features)
+
+
+def test_id_like_columns_keep_the_reference_and_the_plot_bounded() -> None:
+    spec = DatasetSpec.model_validate(
+        {
+            "name": "orders",
+            "target": "y",
+            "task": "regression",
+            "columns": {"y": {"type": "float"}, "customer": {"type": "string"}},
+        }
+    )
+    ids = np.random.default_rng(0).integers(0, 2_000, 4_000)
+    frame = pd.DataFrame({"y": np.zeros(4_000), "customer": [f"c{i}" for i in ids]})
+    stats = compute_reference_stats(frame, spec)["features"]["customer"]
+    assert len(stats["counts"]) == MAX_CATEGORIES
+    assert stats["other_count"] == 4_000 - sum(stats["counts"].values())
+    same = compare_to_reference(frame, compute_reference_stats(frame, spec), spec)
+    assert same.drifted_features == []
+    # Rare training ids and new ids are indistinguishable in a truncated reference: no
+    # "unseen" list, but a flood of new ids still moves the share of "other".
+    flood = frame.assign(customer=[f"new{i}" for i in range(4_000)])
+    feature = compare_to_reference(flood, compute_reference_stats(frame, spec), spec).features[0]
+    assert feature.drifted and feature.unseen_categories == []
+    assert len(feature.plot["categories"]) <= 14
