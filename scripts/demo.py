@@ -53,22 +53,36 @@ def stage_sample_files(lake: Any) -> list[str]:
 
 
 def run_dags(home: Path, search_budget: int | None) -> bool:
-    """Run ingest then train with dag.test() (scripts/run_dags.py); True when both succeeded."""
+    """Run ingest then train with dag.test() (scripts/run_dags.py); True when both succeeded.
+
+    Airflow's own output (every task log) goes to a file; the summary is printed.
+    """
     log_path = home / "demo-dags.log"
-    command = [sys.executable, str(REPO_ROOT / "scripts" / "run_dags.py"), "ingest", "train"]
+    summary_path = home / "demo-dags.json"
+    summary_path.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        str(REPO_ROOT / "scripts" / "run_dags.py"),
+        "ingest",
+        "train",
+        "--json-out",
+        str(summary_path),
+    ]
     if search_budget:
         command += ["--conf", "train=" + json.dumps({"search_budget": search_budget})]
     env = dict(os.environ)
     env.setdefault("AIRFLOW_HOME", str(home))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     with log_path.open("w", encoding="utf-8") as log:
-        proc = subprocess.run(
-            command, env=env, stdout=subprocess.PIPE, stderr=log, text=True, check=False
-        )
-        log.write(proc.stdout)
-    print(proc.stdout.rstrip(), flush=True)
-    print(f"    (Airflow's full task logs: {log_path})", flush=True)
-    return proc.returncode == 0
+        proc = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    summaries = json.loads(summary_path.read_text()) if summary_path.exists() else []
+    for summary in summaries:
+        print(f"    {summary['dag_id']}: {summary['state']}", flush=True)
+        for task in summary["tasks"]:
+            label = f" [{task['label']}]" if task["label"] else ""
+            print(f"      {task['task_id']}{label}: {task['state']}", flush=True)
+    print(f"    (Airflow's task logs: {log_path})", flush=True)
+    return proc.returncode == 0 and len(summaries) == 2
 
 
 def champion(lake: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -113,7 +127,7 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 90) ->
     return False
 
 
-def serve(port: int, keep_serving: bool) -> int:
+def serve(port: int, keep_serving: bool, log_path: Path) -> int:
     """Start model-api, show one request and its answer, then serve until Ctrl-C."""
     model_api = VENV_BIN / "model-api"
     if not model_api.exists():
@@ -121,12 +135,17 @@ def serve(port: int, keep_serving: bool) -> int:
         return 0
     base = f"http://127.0.0.1:{port}"
     step(f"Starting model-api on {base}")
+    log = log_path.open("ab")
     proc = subprocess.Popen(
-        [str(model_api), "--host", "127.0.0.1", "--port", str(port)], start_new_session=True
+        [str(model_api), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
+    print(f"    (its log: {log_path})", flush=True)
     try:
         if not wait_ready(base, proc):
-            print("    model-api did not become ready; see its output above.", flush=True)
+            print(f"    model-api did not become ready; see {log_path}.", flush=True)
             return 1
         example = http_json(f"{base}/model")["example"]
         step("A sample request and its answer")
@@ -143,6 +162,7 @@ def serve(port: int, keep_serving: bool) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        log.close()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -189,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     step("Registered model")
     print_model(*found)
-    return serve(args.port, args.serve)
+    return serve(args.port, args.serve, home / "model-api.log")
 
 
 if __name__ == "__main__":

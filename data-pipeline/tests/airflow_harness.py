@@ -7,6 +7,7 @@ configuration fresh and the pytest process never caches Airflow settings.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -294,3 +295,47 @@ def query(url: str, sql: str) -> list[tuple[object, ...]]:
             return list(cursor.fetchall())
     finally:
         conn.close()
+
+
+def curated_rows(lake: Any) -> int:
+    """Rows in every curated Parquet file of the wine dataset."""
+    import pyarrow.parquet as pq
+
+    return sum(
+        pq.read_metadata(io.BytesIO(lake.read_bytes(info.key))).num_rows
+        for info in lake.list("curated/wine_quality/")
+        if info.key.endswith(".parquet")
+    )
+
+
+def assert_ingested(lake: Any, summaries: list[dict[str, Any]]) -> None:
+    """The lake and the ingest run look as the spec says after one ingest run."""
+    states = task_states(summaries[0])
+    assert summaries[0]["state"] == "success", states
+    for key in [*WINE_FILES, BAD_KEY]:
+        assert states[f"ingest_file[{key.removeprefix('raw/')}]"] == "success", states
+    assert states["announce_curated_data"] == "success"
+    assert states["fail_run_if_a_file_failed"] == "skipped"
+    assert list(lake.list("raw/wine_quality/")) == []
+    archived = {info.key.split("/", 3)[3]: info.key for info in lake.list("archive/wine_quality/")}
+    for key, path in WINE_FILES.items():
+        relative = key.removeprefix("raw/wine_quality/")
+        assert lake.read_bytes(archived[relative]) == path.read_bytes()
+    quarantined = [info.key for info in lake.list("quarantine/wine_quality/")]
+    data = [k for k in quarantined if k.endswith("not_wine.csv")]
+    assert len(data) == 1 and lake.read_bytes(data[0]) == BAD_CSV
+    error = json.loads(lake.read_bytes(data[0] + ".error.json"))
+    assert error["reason"]
+    # 1,599 red + 4,898 white rows in the UCI files; none lost (duplicates are kept).
+    assert curated_rows(lake) == 6497
+
+
+def assert_model_registered(lake: Any, summaries: list[dict[str, Any]]) -> None:
+    """The train run registered a version and made it champion (first model)."""
+    assert summaries[1]["dag_id"] == "train"
+    assert summaries[1]["state"] == "success", task_states(summaries[1])
+    champion = json.loads(lake.read_bytes("models/wine_quality/champion.json"))
+    manifest = json.loads(lake.read_bytes(champion["manifest"]))
+    assert manifest["version"] == champion["version"]
+    assert manifest["dataset"] == "wine_quality"
+    assert manifest["training_data"]["rows"] > 5000
