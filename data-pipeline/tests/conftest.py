@@ -17,13 +17,9 @@ import pytest
 import requests
 
 from pipeline.lake import LocalLake, S3Lake, make_s3_client
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_DATA = REPO_ROOT / "data-pipeline" / "sample-data" / "wine_quality"
-RED_WINE = SAMPLE_DATA / "wine_type=red" / "winequality-red.csv"
-WHITE_WINE = SAMPLE_DATA / "wine_type=white" / "winequality-white.csv"
-SHARED_DIR = REPO_ROOT.parent / "shared"
-CORPUS_DIR = SHARED_DIR / "data" / "csv-corpus"
+from testdata import (
+    REPO_ROOT,
+)
 
 _S3_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -90,13 +86,6 @@ def any_lake(request: pytest.FixtureRequest) -> LocalLake | S3Lake:
     else:
         lake = request.getfixturevalue("s3_lake")
     return lake
-
-
-def require_corpus() -> Path:
-    """The shared csv-corpus folder, or skip the test saying why."""
-    if not (CORPUS_DIR / "labels.json").is_file():
-        pytest.skip(f"shared csv-corpus not found at {CORPUS_DIR} (fresh clone without ../shared)")
-    return CORPUS_DIR
 
 
 MLFLOW_VENV = REPO_ROOT / ".venv-mlflow"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from conftest import RED_WINE, WHITE_WINE
+from testdata import RED_WINE, WHITE_WINE
 from pipeline.clean import clean_column_name
 from pipeline.lake import Lake
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import WHITE_WINE
+from testdata import WHITE_WINE
 from pipeline import layout
 from pipeline.clean import clean_column_name
 from pipeline.datasets import DatasetSpec, load_dataset_spec

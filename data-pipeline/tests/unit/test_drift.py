@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import RED_WINE, WHITE_WINE
+from testdata import RED_WINE, WHITE_WINE
 from pipeline.clean import clean_column_name
 from pipeline.datasets import DatasetSpec, load_dataset_spec
 from pipeline.drift import (

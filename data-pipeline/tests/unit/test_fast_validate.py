@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import RED_WINE
+from testdata import RED_WINE
 from pipeline.datasets import load_dataset_spec
 from pipeline.fast_validate import validate_frame_fast
 from pipeline.settings import PipelineSettings

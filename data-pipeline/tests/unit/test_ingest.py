@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import RED_WINE, WHITE_WINE
+from testdata import RED_WINE, WHITE_WINE
 from pipeline import layout
 from pipeline.ingest import find_new_raw_keys, ingest_raw_object, unique_destination
 from pipeline.lake import Lake

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_corpus
+from testdata import require_corpus
 from pipeline.read import UnreadableTableError, iter_chunks
 from pipeline.sniff import detect_format
 

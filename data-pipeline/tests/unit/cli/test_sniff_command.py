@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RED_WINE
+from testdata import RED_WINE
 from pipeline.cli import main
 
 pytestmark = pytest.mark.unit
