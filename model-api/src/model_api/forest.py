@@ -158,15 +158,24 @@ def _max_depth(
     right: npt.NDArray[np.intp],
     is_leaf: npt.NDArray[np.bool_],
 ) -> int:
-    """Longest root-to-leaf path; refuses cycles (a malformed file could loop forever)."""
+    """Longest root-to-leaf path; refuses shapes that are not trees.
+
+    With at most one parent per node and no parent for a root, what the roots reach is a
+    set of trees: the frontier below never repeats a node and the walk ends.
+    """
+    internal = ~is_leaf
+    parents = np.bincount(
+        np.concatenate([left[internal], right[internal]]), minlength=left.shape[0]
+    )
+    if parents.max(initial=0) > 1 or parents[roots].any():
+        raise ForestFormatError(
+            "forest.npz trees are not trees (a node with two parents, or a root with a parent)"
+        )
     frontier = roots
     depth = 0
-    limit = left.shape[0]
     while True:
-        frontier = frontier[~is_leaf[frontier]]
+        frontier = frontier[internal[frontier]]
         if frontier.size == 0:
             return depth
         depth += 1
-        if depth > limit:
-            raise ForestFormatError("forest.npz trees contain a cycle")
-        frontier = np.unique(np.concatenate([left[frontier], right[frontier]]))
+        frontier = np.concatenate([left[frontier], right[frontier]])

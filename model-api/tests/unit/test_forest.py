@@ -72,7 +72,8 @@ def test_a_stump_goes_left_at_the_threshold_and_right_above() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"children_left": np.array([0, -1, -1])}, "cycle"),
+        ({"children_left": np.array([0, -1, -1])}, "not trees"),
+        ({"children_left": np.array([2, -1, -1])}, "not trees"),
         ({"feature": np.array([5, -2, -2])}, "feature outside"),
         ({"children_right": np.array([9, -1, -1])}, "outside its tree"),
         ({"value": np.array([[0.0], [1.0]])}, "inconsistent"),
