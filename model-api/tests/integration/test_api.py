@@ -138,6 +138,7 @@ def test_no_model_yet_is_503_everywhere_but_health(
     assert client.get("/ready").status_code == 503
     assert client.get("/model").status_code == 503
     assert client.get("/").status_code == 503
+    assert "/predict" in client.get("/openapi.json").json()["paths"]
     response = client.post("/predict", json={"alcohol": 10.0})
     assert response.status_code == 503
     assert "no model" in response.json()["detail"]
