@@ -26,7 +26,7 @@ from pipeline.lake import Lake
 from pipeline.outcome import DataProblem, IngestOutcome
 from pipeline.read import UnreadableTableError, iter_chunks
 from pipeline.settings import PipelineSettings
-from pipeline.sniff import NotATableError, detect_format
+from pipeline.sniff import CsvFormat, NotATableError, detect_format
 
 if TYPE_CHECKING:
     from pipeline.validate import ValidationReport
@@ -180,6 +180,22 @@ class _ValidatedSink:
             self.writer = None
 
 
+# Excel's limit is 16,384; pandas takes seconds per thousand repeated header names.
+MAX_COLUMNS = 10_000
+
+
+def _refuse_too_many_columns(sample: bytes, fmt: CsvFormat) -> None:
+    text = sample.decode(fmt.encoding, errors="replace")
+    lines = text.splitlines()
+    first = lines[fmt.skip_rows] if len(lines) > fmt.skip_rows else ""
+    columns = first.count(fmt.delimiter) + 1
+    if columns > MAX_COLUMNS:
+        raise DataProblem(
+            f"the first row has {columns:,} columns; more than {MAX_COLUMNS:,} is refused "
+            "(a table this wide is almost always a file without line breaks)"
+        )
+
+
 def curate_file(
     path: Path,
     raw_key: str,
@@ -203,6 +219,14 @@ def curate_file(
         fmt = detect_format(sample, complete=size <= len(sample))
     except NotATableError as error:
         raise DataProblem(str(error)) from error
+    if size > len(sample) and b"\n" not in sample and b"\r" not in sample:
+        # One enormous line: pandas would buffer all of it (and a header of millions of
+        # columns takes it quadratic time to name), so it is refused before parsing.
+        raise DataProblem(
+            f"the first line is longer than {len(sample):,} bytes: this is not a table of "
+            "rows (one huge line without line breaks)"
+        )
+    _refuse_too_many_columns(sample, fmt)
     outcome.format = fmt.contract_dict()
     logger.info("%s: detected %s", raw_key, fmt.describe())
 
