@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline import layout
 from pipeline.datasets import DatasetSpec, list_dataset_specs, load_dataset_spec
-from pipeline.lake import Lake
+from pipeline.lake import Lake, UnsafeKeyError, check_key
 from pipeline.outcome import DataProblem, IngestOutcome
 from pipeline.settings import PipelineSettings
 
@@ -29,11 +29,17 @@ def find_new_raw_keys(lake: Lake, datasets: list[str]) -> list[str]:
     """Raw objects waiting under `raw/<dataset>/` for each declared dataset, sorted."""
     keys: list[str] = []
     for dataset in datasets:
-        keys.extend(
-            info.key
-            for info in lake.list(layout.raw_prefix(dataset))
-            if not layout.file_name(info.key).startswith(".")
-        )
+        for info in lake.list(layout.raw_prefix(dataset)):
+            if layout.file_name(info.key).startswith("."):
+                continue
+            try:
+                check_key(info.key)
+            except UnsafeKeyError:
+                # Written straight to the bucket (`raw/ds/../../models/x`): never opened,
+                # moved or deleted by the pipeline; a person has to look at it.
+                logger.warning("ignoring raw object with an unsafe key %r", info.key)
+                continue
+            keys.append(info.key)
     return sorted(keys)
 
 
