@@ -25,4 +25,4 @@ def test_default_search_on_wine_red_and_white(tmp_path_factory: pytest.TempPathF
     assert honest["r2"] >= 0.38 and honest["mae"] <= 0.54
     assert honest["r2"] - honest["baseline_r2"] >= 0.35
     assert leaky["r2"] > honest["r2"] + 0.05  # duplicates leak across a random split
-    assert result.params["n_estimators"] in {200, 250, 300}
+    assert result.params["n_estimators"] == 300  # FINAL_TREES; the search picks the rest
