@@ -65,3 +65,27 @@ def test_errors_and_rest_api_events(runtime: _Runtime) -> None:
     assert handle_event(runtime, rest)["statusCode"] == 200
     with pytest.raises(ValueError, match="not an API Gateway"):
         handle_event(runtime, {"Records": []})
+
+
+def test_cold_start_entry_point_reads_the_environment(
+    wine_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    import model_api.lambda_handler as module
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # handler() configures logging
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setenv("LAKE_URL", wine_lake.url)
+    monkeypatch.setattr(module, "_runtime", None)
+    first = module.handler(event("GET", "/ready"))
+    runtime = module._runtime
+    try:
+        assert first["statusCode"] == 200
+        assert json.loads(first["body"])["status"] == "ready"
+        module.handler(event("GET", "/health"))
+        assert module._runtime is runtime  # warm invocations reuse the loaded app
+    finally:
+        assert runtime is not None
+        runtime.close()
