@@ -15,7 +15,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -339,3 +341,69 @@ def assert_model_registered(lake: Any, summaries: list[dict[str, Any]]) -> None:
     assert manifest["version"] == champion["version"]
     assert manifest["dataset"] == "wine_quality"
     assert manifest["training_data"]["rows"] > 5000
+
+
+POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+# A database number of our own on the shared Redis server.
+REDIS_BROKER_URL = "redis://127.0.0.1:6379/11"
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on 127.0.0.1:5432, dropped on exit; its URL."""
+    import importlib.util
+
+    import psycopg2
+
+    # Airflow 3 opens an async engine next to the sync one; on PostgreSQL that is asyncpg.
+    if importlib.util.find_spec("asyncpg") is None:
+        raise RuntimeError("Airflow on PostgreSQL needs asyncpg: pip install asyncpg==0.32.0")
+    conn = psycopg2.connect(POSTGRES_DSN, connect_timeout=5)
+    conn.autocommit = True
+    name = f"airflow_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield POSTGRES_URL.format(name=name)
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+def redis_broker_url() -> str:
+    """The Redis broker URL for the tests, after checking the server answers."""
+    import redis
+
+    redis.Redis.from_url(REDIS_BROKER_URL, socket_connect_timeout=5).ping()
+    return REDIS_BROKER_URL
+
+
+def start_standalone(root: Path) -> AirflowProcesses:
+    """`airflow standalone` on a free loopback port over a fresh file:// lake and SQLite."""
+    lake = root / "lake"
+    lake.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = airflow_env(
+        root / "airflow",
+        lake.as_uri(),
+        extra={
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            # Tasks reach the execution API here; Airflow assumes port 8080 otherwise.
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            # Log servers on free ports too: another Airflow on this machine may hold the
+            # defaults (8793, 8794).
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        },
+    )
+    airflow = AirflowProcesses(env=env, home=root / "airflow", port=port, lake_root=lake)
+    airflow.start("standalone", "standalone")
+    try:
+        airflow.wait_healthy(timeout=240)
+    except BaseException:
+        airflow.stop()
+        raise
+    return airflow

@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,9 @@ from airflow_harness import (
     AirflowProcesses,
     airflow_env,
     free_port,
+    fresh_postgres_database,
     ingest_run_that_processed_a_file,
+    redis_broker_url,
     wait_for,
 )
 
@@ -32,11 +34,17 @@ RED_KEY = "raw/wine_quality/wine_type=red/winequality-red.csv"
 
 
 @pytest.fixture
-def celery_airflow(
-    postgres_database: Callable[[], str], redis_broker: str, tmp_path: Path
-) -> Iterator[AirflowProcesses]:
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the Airflow metadata, dropped after the test."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def celery_airflow(postgres_url: str, tmp_path: Path) -> Iterator[AirflowProcesses]:
     """Airflow with the CeleryExecutor: api-server, scheduler, dag-processor, one worker."""
-    url = postgres_database()
+    url = postgres_url
+    redis_broker = redis_broker_url()
     lake = tmp_path / "lake"
     lake.mkdir()
     port = free_port()
@@ -55,6 +63,7 @@ def celery_airflow(
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex * 2,
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         },

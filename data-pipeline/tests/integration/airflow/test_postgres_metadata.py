@@ -4,7 +4,7 @@ real metadata database in one pass, to keep the suite's time down."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from airflow_harness import (
     airflow_env,
     assert_ingested,
     assert_model_registered,
+    fresh_postgres_database,
     query,
     run_dags,
     stage_wine_files,
@@ -22,10 +23,17 @@ from airflow_harness import (
 pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.s3, pytest.mark.slow]
 
 
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this module's Airflow metadata, dropped after."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
 def test_s3_lake_ingest_and_train_with_postgres_metadata(
-    postgres_database: Callable[[], str], s3_lake: Any, tmp_path: Path
+    postgres_url: str, s3_lake: Any, tmp_path: Path
 ) -> None:
-    url = postgres_database()
+    url = postgres_url
     stage_wine_files(s3_lake)
     env = airflow_env(tmp_path / "airflow", s3_lake.url, sql_alchemy_conn=url)
     code, summaries, output = run_dags(env, ["ingest", "train"], tmp_path)
