@@ -13,7 +13,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import os
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +21,7 @@ from fastapi import FastAPI
 
 from model_api.logs import configure_logging
 from model_api.main import create_app
+from model_api.settings import ModelApiSettings
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point."""
     global _runtime  # noqa: PLW0603 - one runtime per execution environment, by design
     if _runtime is None:
-        configure_logging(os.environ.get("MODEL_API_LOG_LEVEL", "INFO"))
-        _runtime = _Runtime(create_app())
+        settings = ModelApiSettings()
+        configure_logging(settings.log_level)
+        _runtime = _Runtime(create_app(settings))
     return handle_event(_runtime, event)
 
 

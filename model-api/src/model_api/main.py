@@ -94,8 +94,9 @@ async def _request_validation(_: Request, error: RequestValidationError) -> JSON
 
 def create_app_from_env() -> FastAPI:
     """Zero-argument factory for uvicorn (`--factory`), used by each worker process."""
-    configure_logging(os.environ.get("MODEL_API_LOG_LEVEL", "INFO"))
-    return create_app()
+    settings = ModelApiSettings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -112,12 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     args = parse_args(argv)
-    configure_logging(os.environ.get("MODEL_API_LOG_LEVEL", "INFO"))
+    configure_logging("INFO")
     try:
-        ModelApiSettings()  # fail here, once, with a plain message instead of in every worker
+        settings = ModelApiSettings()  # fail here, once, in plain words, not in every worker
     except ValidationError as error:
         logger.error("invalid settings: %s", error)
         return 2
+    configure_logging(settings.log_level)
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts on its own; a shared directory lets /metrics sum them all.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="model-api-metrics-")

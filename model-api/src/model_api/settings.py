@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,7 @@ class ModelApiSettings(BaseSettings):
     api_key: SecretStr | None = Field(
         default=None, description="when set, POST /predict and GET /model need X-API-Key"
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Batches at least this large are predicted in a worker thread so one big batch
     # does not stall the event loop; single rows stay inline (a thread hop costs more).
     thread_offload_rows: int = Field(default=64, ge=1)
