@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from testdata import RED_WINE, WHITE_WINE
 from pipeline.clean import clean_column_name
 from pipeline.lake import Lake
+from testdata import RED_WINE, WHITE_WINE
 
 if TYPE_CHECKING:
     from pipeline.train import TrainResult
