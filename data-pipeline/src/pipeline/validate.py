@@ -20,36 +20,17 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.datasets import ColumnSpec, DatasetSpec
+from pipeline.datasets import DatasetSpec
+from pipeline.expectations import TABLE, build_expectations, prepare_frame
 from pipeline.lake import Lake, join_key
 from pipeline.layout import reports_prefix
 from pipeline.validate_messages import describe_failure, json_safe
 
 logger = logging.getLogger(__name__)
 
-# great-expectations matches a pandas dtype against these names; the frame handed to it is
-# normalised first (category, pandas-3 `str`, object text -> "string"; tz-aware -> UTC
-# naive) because its type check does not recognise those spellings of the same type.
-_INTEGER_TYPES = [
-    "Int64Dtype", "Int32Dtype", "Int16Dtype", "Int8Dtype",
-    "UInt64Dtype", "UInt32Dtype", "UInt16Dtype", "UInt8Dtype",
-    "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8",
-]  # fmt: skip
-TYPE_LISTS: dict[str, list[str]] = {
-    # Whole numbers are valid values of a float column.
-    "float": ["float64", "float32", "Float64Dtype", "Float32Dtype", *_INTEGER_TYPES],
-    "integer": _INTEGER_TYPES,
-    "boolean": ["BooleanDtype", "bool"],
-    "string": ["StringDtype"],
-    "category": ["StringDtype"],
-    "datetime": ["datetime64[ns]", "datetime64[us]", "datetime64[ms]", "datetime64[s]"],
-}
-
 # Data Docs ship ~4 MB of fonts and animated GIFs per site; these are decoration only.
 _DOCS_SKIPPED = re.compile(r"^static/(fonts/|images/.*\.gif$)")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._=-]+")
-
-TABLE = "table"
 
 
 @dataclass
@@ -158,84 +139,6 @@ def _runner_for(spec: DatasetSpec) -> _SuiteRunner:
             logger.info("building the great-expectations suite for dataset %s", spec.name)
             runner = _RUNNERS[fingerprint] = _SuiteRunner(spec)
         return runner
-
-
-def _expectations_module() -> Any:
-    # Typed as Any: great-expectations builds its expectation classes dynamically, and
-    # mypy cannot see them as exported names.
-    import great_expectations.expectations
-
-    return great_expectations.expectations
-
-
-def _column_expectations(name: str, column: ColumnSpec) -> list[Any]:
-    gxe = _expectations_module()
-
-    meta = {"severity": column.severity, "column": name}
-    found: list[Any] = [
-        gxe.ExpectColumnToExist(column=name, meta=meta),
-        gxe.ExpectColumnValuesToBeInTypeList(
-            column=name, type_list=TYPE_LISTS[column.type], meta={**meta, "type": column.type}
-        ),
-    ]
-    if not column.nullable:
-        found.append(gxe.ExpectColumnValuesToNotBeNull(column=name, meta=meta))
-    if column.min is not None or column.max is not None:
-        found.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=column.min, max_value=column.max, meta=meta
-            )
-        )
-    if column.categories is not None:
-        found.append(
-            gxe.ExpectColumnValuesToBeInSet(column=name, value_set=column.categories, meta=meta)
-        )
-    return found
-
-
-def build_expectations(spec: DatasetSpec, *, check_row_count: bool) -> list[Any]:
-    """The great-expectations expectations a dataset's declaration implies.
-
-    Per column: exists, type, not null (unless nullable), within min/max, in the allowed
-    categories; with `check_row_count`, the table has at least `spec.min_rows` rows (a
-    property of a whole file, not of one chunk).
-    """
-    gxe = _expectations_module()
-
-    found: list[Any] = []
-    for name, column in spec.columns.items():
-        found.extend(_column_expectations(name, column))
-    if check_row_count and spec.min_rows > 0:
-        found.append(
-            gxe.ExpectTableRowCountToBeBetween(
-                min_value=spec.min_rows, meta={"severity": "critical", "column": TABLE}
-            )
-        )
-    return found
-
-
-def _is_other_text(series: pd.Series) -> bool:
-    dtype = series.dtype
-    if isinstance(dtype, pd.StringDtype):
-        return bool(dtype != pd.StringDtype())
-    return pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(
-        series, skipna=True
-    ) in {"string", "empty"}
-
-
-def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as great-expectations should see it: same values, dtypes it recognises."""
-    prepared = frame.copy(deep=False)
-    for name in prepared.columns:
-        series = prepared[name]
-        dtype = series.dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            prepared[name] = series.astype("string")
-        elif isinstance(dtype, pd.DatetimeTZDtype):
-            prepared[name] = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        elif _is_other_text(series):
-            prepared[name] = series.astype("string")
-    return prepared
 
 
 def safe_batch_id(batch_id: str) -> str:

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from pipeline.datasets import DatasetSpec, load_dataset_spec
+from pipeline.expectations import prepare_frame
 from pipeline.lake import LocalLake
 from pipeline.settings import default_datasets_dir
 from pipeline.validate import (
     _runner_for,
-    prepare_frame,
     safe_batch_id,
     validate_frame,
     write_validation_report,
