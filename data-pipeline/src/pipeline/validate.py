@@ -21,10 +21,21 @@ from typing import Any
 import pandas as pd
 
 from pipeline.datasets import DatasetSpec
-from pipeline.expectations import TABLE, build_expectations, prepare_frame
+from pipeline.expectations import TABLE, TYPE_LISTS, build_expectations, prepare_frame
 from pipeline.lake import Lake, join_key
 from pipeline.layout import reports_prefix
 from pipeline.validate_messages import describe_failure, json_safe
+
+# TYPE_LISTS and prepare_frame moved to pipeline.expectations; re-exported for callers.
+__all__ = [
+    "TYPE_LISTS",
+    "ValidationReport",
+    "build_expectations",
+    "prepare_frame",
+    "safe_batch_id",
+    "validate_frame",
+    "write_validation_report",
+]
 
 logger = logging.getLogger(__name__)
 
