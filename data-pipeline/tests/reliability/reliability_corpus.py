@@ -87,7 +87,7 @@ def nul_in_cells() -> bytes:
 
 def nul_after_sample() -> bytes:
     # Valid for the first 400 KB (the sniffer sees only text), then a run of NUL bytes.
-    body = b"".join(ROWS) * 3
+    body = b"".join(ROWS) * 5
     return HEADER + body + b"\x00" * 65536 + b"\n" + b"".join(ROWS[:10])
 
 
@@ -121,7 +121,7 @@ CASES = [
         "not text",
     ),
     Case("nul-bytes", "nul.csv", nul_in_cells, False, "binary"),
-    Case("nul-after-sample", "tail.csv", nul_after_sample, False, "NUL bytes"),
+    Case("nul-after-sample", "tail.csv", nul_after_sample, False, "holds NUL bytes from byte"),
     Case(
         "10mb-single-line",
         "line.csv",

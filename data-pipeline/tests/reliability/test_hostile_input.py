@@ -18,7 +18,7 @@ import boto3
 import pandas as pd
 import pytest
 from reliability_checks import assert_converged, sha
-from reliability_corpus import CASES, FORMULAS, Case, wine
+from reliability_corpus import CASES, FORMULAS, HEADER, ROWS, Case, wine
 
 from pipeline import layout
 from pipeline.ingest import find_new_raw_keys, ingest_raw_object
@@ -98,6 +98,11 @@ def test_batch_of_every_hostile_file_and_one_good_one(s3_lake: S3Lake) -> None:
     )
 
 
+def wine_rows(count: int) -> bytes:
+    """A valid wine file of `count` rows (the sample rows repeated)."""
+    return HEADER + b"".join(ROWS[i % len(ROWS)] for i in range(count))
+
+
 _SPARSE_CHILD = """
 import json, resource, sys
 from datetime import date
@@ -125,7 +130,7 @@ def test_2gb_sparse_file_is_quarantined_in_bounded_memory(tmp_path: Path, head: 
     path.parent.mkdir(parents=True)
     with path.open("wb") as handle:
         if head == "valid-rows-then-zeros":
-            handle.write(wine(1599) * 3)  # more than the sniffer's sample: detection passes
+            handle.write(wine_rows(1599 * 5))  # past the sniffer's sample: detection passes
         handle.truncate(2 * 1024**3)
     process = subprocess.run(
         [sys.executable, "-c", _SPARSE_CHILD, str(root), key],
@@ -139,7 +144,8 @@ def test_2gb_sparse_file_is_quarantined_in_bounded_memory(tmp_path: Path, head: 
     outcome, peak_rss = report["outcome"], report["peak_rss"]
     assert outcome["status"] == "quarantined"
     assert outcome["rows_written"] == 0
-    assert "NUL bytes" in outcome["reason"] or "binary" in outcome["reason"], outcome["reason"]
+    expected = "holds NUL bytes from byte" if head == "valid-rows-then-zeros" else "binary data"
+    assert expected in outcome["reason"], outcome["reason"]
     assert peak_rss < 1024**3, f"peak RSS {peak_rss / 2**20:.0f} MiB"
     moved = root / outcome["destination_key"]
     assert moved.stat().st_size == 2 * 1024**3 and not path.exists()
