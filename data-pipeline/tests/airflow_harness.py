@@ -205,7 +205,10 @@ class AirflowProcesses:
             response = httpx.get(f"{self.base_url}/api/v2/monitor/health", timeout=5)
             return response.status_code == 200
 
-        wait_for(healthy, timeout=timeout, what="the Airflow API server's health route")
+        try:
+            wait_for(healthy, timeout=timeout, what="the Airflow API server's health route")
+        except (TimeoutError, RuntimeError) as error:
+            raise RuntimeError(f"{error}\n{self.log_tail()}") from error
 
     def admin_password(self) -> str:
         """The simple auth manager's generated admin password."""
