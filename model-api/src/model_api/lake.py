@@ -1,12 +1,17 @@
-"""A small read-only view of the lake (file:// or s3://): bytes, ETags, verified reads."""
+"""A small view of the lake (file:// or s3://): bytes, ETags, verified reads.
+
+Read-only except for one prefix: `predictions/` (sampled request logs). Every write goes
+through `check_log_key`, so no code path here can write under `models/` or anywhere else.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote, urlparse
 
 
@@ -45,6 +50,41 @@ class LakeReader(Protocol):
         ...
 
 
+WRITABLE_PREFIX = "predictions/"
+
+
+class WriteRefusedError(ValueError):
+    """A write outside `predictions/`: model-api never writes anything else to the lake."""
+
+
+def check_log_key(key: str) -> str:
+    """The key, if it is a valid key below `predictions/`.
+
+    Raises:
+        WriteRefusedError: any other key (models/, reports/, traversal, ...).
+    """
+    try:
+        _check_key(key)
+    except ValueError as error:
+        raise WriteRefusedError(str(error)) from error
+    if not key.startswith(WRITABLE_PREFIX) or key == WRITABLE_PREFIX:
+        raise WriteRefusedError(
+            f"model-api writes only below {WRITABLE_PREFIX!r} of the lake; refused {key!r}"
+        )
+    return key
+
+
+@runtime_checkable
+class LakeLogWriter(Protocol):
+    """A lake that can also store prediction logs (and nothing else)."""
+
+    url: str
+
+    def write_log(self, key: str, data: bytes) -> None:
+        """Store `data` at `key` below `predictions/`; WriteRefusedError elsewhere."""
+        ...
+
+
 def _check_key(key: str) -> str:
     parts = key.split("/")
     if not key or key.startswith("/") or any(p in {"", ".", ".."} for p in parts):
@@ -76,6 +116,24 @@ class FileLakeReader:
             return self.read(key).etag
         except ObjectMissingError:
             return None
+
+    def write_log(self, key: str, data: bytes) -> None:
+        """Write below `predictions/` atomically: a temporary file, then a rename.
+
+        Raises:
+            WriteRefusedError: the key is outside `predictions/`.
+            LakeError: the file could not be written.
+        """
+        path = self.root / check_log_key(key)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
+            temporary.replace(path)  # readers see the whole file or none of it
+        except OSError as error:
+            with contextlib.suppress(OSError):  # the parent may not even exist
+                temporary.unlink(missing_ok=True)
+            raise LakeError(f"cannot write {key!r} to {self.url}: {error}") from error
 
 
 class S3LakeReader:
@@ -119,6 +177,21 @@ class S3LakeReader:
         except BotoCoreError as error:
             raise LakeError(f"cannot reach {self.url}: {error}") from error
         return str(response.get("ETag", "")).strip('"')
+
+    def write_log(self, key: str, data: bytes) -> None:
+        """PUT below `predictions/` (one PUT is atomic on S3).
+
+        Raises:
+            WriteRefusedError: the key is outside `predictions/`.
+            LakeError: S3 could not be reached or refused the write.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full = self._full(check_log_key(key))
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=full, Body=data)
+        except (ClientError, BotoCoreError) as error:
+            raise LakeError(f"cannot write {key!r} to {self.url}: {error}") from error
 
 
 def _is_missing(error: Any) -> bool:

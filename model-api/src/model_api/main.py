@@ -18,12 +18,14 @@ from pydantic import ValidationError
 
 import model_api
 from model_api.api.router import build_router
-from model_api.lake import LakeReader, open_lake_reader
+from model_api.drift_status import DriftStatus
+from model_api.lake import LakeLogWriter, LakeReader, open_lake_reader
 from model_api.logs import configure_logging
 from model_api.metrics import Metrics
 from model_api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from model_api.model_store import ModelStore
 from model_api.openapi import install_dynamic_openapi
+from model_api.prediction_log import PredictionLog
 from model_api.service import InvalidRequestError, json_safe
 from model_api.settings import ModelApiSettings
 
@@ -41,6 +43,11 @@ def create_app(settings: ModelApiSettings | None = None, lake: LakeReader | None
     lake = lake or open_lake_reader(settings.lake_url)
     metrics = Metrics()
     store = ModelStore(lake, settings, metrics)
+    drift = DriftStatus(lake, settings)
+    # A lake without a write path (a test double, say) simply gets no prediction logs.
+    prediction_log = PredictionLog(
+        lake if isinstance(lake, LakeLogWriter) else None, settings, metrics
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,13 +58,20 @@ def create_app(settings: ModelApiSettings | None = None, lake: LakeReader | None
             settings.backend.value,
         )
         await store.refresh()
-        poller = asyncio.create_task(store.poll_forever(), name="champion-poll")
+        await drift.refresh()
+        tasks = [
+            asyncio.create_task(store.poll_forever(), name="champion-poll"),
+            asyncio.create_task(drift.poll_forever(), name="drift-status-poll"),
+        ]
+        prediction_log.start()
         try:
             yield
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await prediction_log.stop()  # the last flush: queued rows reach the lake
 
     app = FastAPI(
         title="model-api", version=model_api.__version__, description=DESCRIPTION, lifespan=lifespan
@@ -65,6 +79,8 @@ def create_app(settings: ModelApiSettings | None = None, lake: LakeReader | None
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = metrics
+    app.state.drift = drift
+    app.state.prediction_log = prediction_log
     app.include_router(build_router())
     app.add_exception_handler(InvalidRequestError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _request_validation)  # type: ignore[arg-type]

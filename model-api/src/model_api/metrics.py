@@ -95,6 +95,24 @@ class Metrics:
             registry=registry,
         )
 
+        # Names fixed by the monitoring issue (no model_api_ prefix): dashboards query them.
+        self.log_written = Counter(
+            "prediction_log_written",
+            "Prediction-log rows written to the lake",
+            registry=registry,
+        )
+        self.log_dropped = Counter(
+            "prediction_log_dropped",
+            "Sampled prediction-log rows dropped (queue full, or the lake refused the batch)",
+            registry=registry,
+        )
+        self.log_queue_rows = Gauge(
+            "prediction_log_queue_rows",
+            "Prediction-log rows waiting in memory for the background writer",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
         directory = multiprocess_dir()

@@ -70,6 +70,19 @@ class ModelApiSettings(BaseSettings):
     # Batches at least this large are predicted in a worker thread so one big batch
     # does not stall the event loop; single rows stay inline (a thread hop costs more).
     thread_offload_rows: int = Field(default=64, ge=1)
+    # Prediction logs (predictions/<dataset>/<day>/ in the lake): share of rows sampled
+    # (0 disables), the in-memory cap (rows beyond it are dropped and counted, never
+    # queued), and when the background writer flushes (every N seconds or M rows).
+    prediction_log_rate: float = Field(default=0.1, ge=0.0, le=1.0)
+    prediction_log_queue_rows: int = Field(default=10_000, ge=1, le=10_000_000)
+    prediction_log_flush_seconds: float = Field(default=30.0, gt=0, le=3600)
+    prediction_log_flush_rows: int = Field(default=1_000, ge=1)
+    prediction_log_seed: int | None = Field(
+        default=None, description="seed of the sampling draw (tests, reproducible sampling)"
+    )
+    # How often the latest drift status (reports/<dataset>/drift/latest.json) is re-read
+    # for GET /model; the route itself only reads the cached copy.
+    drift_refresh_seconds: float = Field(default=60.0, gt=0, le=86_400)
 
     @field_validator("lake_url")
     @classmethod

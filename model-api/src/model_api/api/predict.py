@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from model_api.api.deps import ApiKeyDep, ModelDep
 from model_api.metrics import Metrics
 from model_api.model_store import LoadedModel
+from model_api.prediction_log import PredictionLog
 from model_api.schema import BATCH_KEY
 from model_api.service import (
     InvalidRequestError,
@@ -42,7 +43,10 @@ class BatchPrediction(BaseModel):
     quality_ratings: list[str | None] | None = None
 
 
-def _answer(model: LoadedModel, payload: Any, metrics: Metrics) -> dict[str, Any]:
+Answer = tuple[dict[str, Any], list[dict[str, Any]], list[Any], list[str | None]]
+
+
+def _answer(model: LoadedModel, payload: Any, metrics: Metrics) -> Answer:
     rows, batch = parse_rows(model, payload)
     predictions, ratings = predict(model, rows)
     metrics.predicted_rows.inc(len(rows))
@@ -50,8 +54,8 @@ def _answer(model: LoadedModel, payload: Any, metrics: Metrics) -> dict[str, Any
         for value in predictions:
             metrics.predictions.observe(value)
     if batch:
-        return batch_response(model, predictions, ratings)
-    return single_response(model, predictions[0], ratings[0])
+        return batch_response(model, predictions, ratings), rows, predictions, ratings
+    return single_response(model, predictions[0], ratings[0]), rows, predictions, ratings
 
 
 @router.post(
@@ -75,6 +79,7 @@ async def post_predict(request: Request, model: ModelDep) -> JSONResponse:
     # costs tens of microseconds on the hottest route.
     settings: ModelApiSettings = request.app.state.settings
     metrics: Metrics = request.app.state.metrics
+    log: PredictionLog = request.app.state.prediction_log
     body = await request.body()
     try:
         payload = json.loads(body)
@@ -93,7 +98,11 @@ async def post_predict(request: Request, model: ModelDep) -> JSONResponse:
     instances = payload.get(BATCH_KEY) if isinstance(payload, dict) else None
     if isinstance(instances, list) and len(instances) >= settings.thread_offload_rows:
         # Big batches leave the event loop free for other requests while they compute.
-        answer = await run_in_threadpool(_answer, model, payload, metrics)
+        answer, rows, predictions, ratings = await run_in_threadpool(
+            _answer, model, payload, metrics
+        )
     else:
-        answer = _answer(model, payload, metrics)
+        answer, rows, predictions, ratings = _answer(model, payload, metrics)
+    # A queue append per sampled row; the lake is written by a background task.
+    log.record(model, rows, predictions, ratings)
     return JSONResponse(answer)
