@@ -8,7 +8,9 @@ import sys
 from typing import Any
 
 from pipeline import registry
-from pipeline.lake import open_lake
+from pipeline.drift_report import LATEST_FILE
+from pipeline.lake import Lake, open_lake
+from pipeline.layout import reports_prefix
 from pipeline.settings import get_settings
 from pipeline.tracking import mirror_champion
 
@@ -64,16 +66,54 @@ def _headline(metrics: dict[str, Any]) -> str:
     return ", ".join(shown) or "no metrics"
 
 
+def latest_drift(lake: Lake, dataset: str) -> dict[str, Any] | None:
+    """`reports/<dataset>/drift/latest.json` (the newest drift check), or None before any.
+
+    An unreadable file gives `{"error": ...}`: the listing still works.
+    """
+    key = reports_prefix(dataset, "drift") + LATEST_FILE
+    if not lake.exists(key):
+        return None
+    try:
+        status = json.loads(lake.read_bytes(key))
+    except ValueError as error:
+        return {"error": f"cannot read {key}: {error}"}
+    if not isinstance(status, dict):
+        return {"error": f"{key} is not a JSON object"}
+    return status
+
+
+def drift_line(status: dict[str, Any] | None) -> str:
+    """One line for people: when, which batch, and the drifted features or "no drift"."""
+    if status is None:
+        return "latest drift check: none yet (pipeline drift --dataset NAME)"
+    if "error" in status:
+        return f"latest drift check: {status['error']}"
+    features = status.get("drifted_features") or []
+    verdict = f"DRIFT in {', '.join(map(str, features))}" if status.get("drifted") else "no drift"
+    return (
+        f"latest drift check: {status.get('checked_at')}  batch {status.get('batch_id')} "
+        f"vs {status.get('reference_version')}: {verdict} (report: {status.get('report')})"
+    )
+
+
 def run_models(args: argparse.Namespace) -> int:
-    """List versions and runs; returns the exit code."""
+    """List versions, runs and the latest drift status; returns the exit code."""
     lake = _lake()
     versions = registry.list_versions(lake, args.dataset)
     runs = registry.read_runs(lake, args.dataset)
     champion = registry.get_champion(lake, args.dataset)
+    drift = latest_drift(lake, args.dataset)
     if args.json:
         print(
             json.dumps(
-                {"dataset": args.dataset, "champion": champion, "versions": versions, "runs": runs},
+                {
+                    "dataset": args.dataset,
+                    "champion": champion,
+                    "versions": versions,
+                    "runs": runs,
+                    "drift": drift,
+                },
                 sort_keys=True,
             )
         )
@@ -83,6 +123,7 @@ def run_models(args: argparse.Namespace) -> int:
             f"no model versions for dataset {args.dataset!r} yet (run: pipeline train "
             f"--dataset {args.dataset})"
         )
+        print(drift_line(drift))
         return EXIT_OK
     print(f"versions of {args.dataset} (* = champion):")
     for item in versions:
@@ -95,6 +136,7 @@ def run_models(args: argparse.Namespace) -> int:
         print(
             f"   {run.get('run_at')}  {run.get('version')}  {decision}{cached}: {run.get('reason')}"
         )
+    print(drift_line(drift))
     return EXIT_OK
 
 
