@@ -6,6 +6,7 @@ Each lake (file:// and loopback S3) gets one real training run with a small sear
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,43 @@ def test_fast_path_equals_the_reference_path_on_all_wine_rows(
     if "onnx" in manifest.artifacts:
         onnx = build_predictor(Backend.ONNX, lake, manifest, prefix).predict_values(rows[:500])
         np.testing.assert_allclose(onnx, fast[:500], rtol=0, atol=1e-4)
+
+
+def test_prediction_logs_feed_the_pipeline_drift_check(
+    trained_lake: str, wine: pd.DataFrame, client_for: Callable[..., TestClient]
+) -> None:
+    from pipeline.datasets import load_dataset_spec
+    from pipeline.drift_predictions import check_drift_for_predictions
+    from pipeline.lake import open_lake
+    from pipeline.settings import default_datasets_dir
+
+    client = client_for(
+        trained_lake,
+        prediction_log_rate=1.0,
+        prediction_log_flush_seconds=0.1,
+        drift_refresh_seconds=0.1,
+    )
+    names = [f["name"] for f in client.get("/model").json()["features"]]
+    rows = wine[names].sample(n=1500, random_state=8).to_dict(orient="records")
+    for start in range(0, len(rows), 500):
+        response = client.post("/predict", json={"instances": rows[start : start + 500]})
+        assert response.status_code == 200
+    metrics = client.app.state.metrics.registry  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while metrics.get_sample_value("prediction_log_written_total") != 1500:
+        assert time.monotonic() < deadline, "prediction logs not written"
+        time.sleep(0.05)
+    spec = load_dataset_spec("wine_quality", default_datasets_dir())
+    result = check_drift_for_predictions(open_lake(trained_lake), spec)
+    assert result is not None and result.batch_rows == 1500
+    assert len(result.features) == len(names)
+    assert all(f.batch_null_share == 0 for f in result.features)  # every feature read back
+    assert not result.drifted, result.summary()  # served rows drawn from the training data
+    deadline = time.monotonic() + 30
+    while (client.get("/model").json()["drift"] or {}).get("batch_id") != result.batch_id:
+        assert time.monotonic() < deadline, "GET /model never showed the drift check"
+        time.sleep(0.05)
+    assert client.get("/model").json()["drift"]["drifted"] is False
 
 
 def test_no_pipeline_import_in_model_api_source() -> None:
