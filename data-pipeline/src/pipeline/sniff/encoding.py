@@ -166,6 +166,36 @@ def _chardet_codec(data: bytes, complete: bool) -> tuple[str, float] | None:
     return None
 
 
+# Distinct non-ASCII characters that must decode as UTF-8 before an invalid byte for a
+# file to count as "UTF-8 with another encoding pasted in" rather than a single-byte file
+# whose bytes happen to form a UTF-8 pair now and then.
+_MIXED_MIN_CHARS = 3
+
+
+def _reject_mixed_utf8(data: bytes) -> None:
+    """Refuse a sample that is valid UTF-8 with non-ASCII text, then stops being UTF-8.
+
+    Such a file was assembled from parts written in different encodings; any single codec
+    would silently turn one of the parts into mojibake.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        head = data[: error.start]
+        text = head.decode("utf-8", errors="ignore")
+        # Only lines before the one holding the bad byte count as evidence.
+        evidence = text[: text.rfind("\n") + 1]
+        non_ascii = {ch for ch in evidence if ord(ch) > 127}
+        if len(non_ascii) >= _MIXED_MIN_CHARS:
+            line = head.count(b"\n") + 1
+            shown = "".join(sorted(non_ascii)[:5])
+            raise NotATableError(
+                f"the file mixes encodings: its first {line - 1} line(s) are UTF-8 (with "
+                f"characters such as {shown}), but byte {error.start:,} on line {line} is "
+                f"not valid UTF-8 (0x{data[error.start]:02x}); re-save it in one encoding"
+            ) from None
+
+
 def detect_encoding(data: bytes, *, complete: bool) -> DecodedSample:
     """Find the codec of `data` (a head sample of a file) and decode it.
 
@@ -220,6 +250,7 @@ def detect_encoding(data: bytes, *, complete: bool) -> DecodedSample:
     text = _decode(trimmed, "utf-8", complete)
     if text is not None:
         return DecodedSample("utf-8", text, 1.0)
+    _reject_mixed_utf8(trimmed)
     window = _non_ascii_window(trimmed)
     if _is_multibyte_text(window):
         found = _chardet_codec(trimmed, complete)
