@@ -79,7 +79,9 @@ def announce_login(home: Path, port: int, lake_url: str, zones: list[Path]) -> N
             pass
         time.sleep(1)
     else:
-        print("Airflow did not answer within 3 minutes; see the output above.", flush=True)
+        print(
+            "Airflow did not answer within 3 minutes; see the output above.", flush=True
+        )
         return
     password = json.loads(password_file.read_text()).get("admin", "?")
     lines = [
@@ -92,13 +94,18 @@ def announce_login(home: Path, port: int, lake_url: str, zones: list[Path]) -> N
         "Ctrl-C stops Airflow.",
     ]
     width = max(len(line) for line in lines)
-    print("\n" + "=" * width + "\n" + "\n".join(lines) + "\n" + "=" * width + "\n", flush=True)
+    print(
+        "\n" + "=" * width + "\n" + "\n".join(lines) + "\n" + "=" * width + "\n",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start airflow standalone in the foreground; return its exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8080, help="UI/API port (default 8080)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="UI/API port (default 8080)"
+    )
     parser.add_argument("--home", type=Path, default=REPO_ROOT / ".airflow")
     args = parser.parse_args(argv)
 
@@ -108,19 +115,39 @@ def main(argv: list[str] | None = None) -> int:
     airflow = shutil.which("airflow", path=str(VENV_BIN)) or "airflow"
     env = standalone_env(args.home.resolve(), args.port, lake_url)
     print(f"Starting Airflow standalone (AIRFLOW_HOME={args.home})...", flush=True)
-    proc = subprocess.Popen([airflow, "standalone"], env=env)
+    # Its own process group, so a stop reaches every component it spawned (the
+    # scheduler's LocalExecutor workers included), not only the standalone parent.
+    proc = subprocess.Popen([airflow, "standalone"], env=env, start_new_session=True)
     threading.Thread(
         target=announce_login, args=(args.home, args.port, lake_url, zones), daemon=True
     ).start()
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
+        return stop_group(proc)
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> int:
+    """Stop airflow standalone and everything it started: SIGINT, then SIGTERM, then SIGKILL.
+
+    In Airflow 3.3 standalone can hang on its own exit after Ctrl-C, and the scheduler
+    with its executor workers may outlive it, hence the whole group and the escalation.
+    """
+    print("Stopping Airflow...", flush=True)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
         try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait()
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return proc.wait()
+            proc.poll()
+            time.sleep(0.5)
+    return proc.wait()
 
 
 if __name__ == "__main__":
