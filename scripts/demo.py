@@ -74,7 +74,9 @@ def run_dags(home: Path, search_budget: int | None) -> bool:
     env.setdefault("AIRFLOW_HOME", str(home))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     with log_path.open("w", encoding="utf-8") as log:
-        proc = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        proc = subprocess.run(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False
+        )
     summaries = json.loads(summary_path.read_text()) if summary_path.exists() else []
     for summary in summaries:
         print(f"    {summary['dag_id']}: {summary['state']}", flush=True)
@@ -106,7 +108,9 @@ def print_model(pointer: dict[str, Any], manifest: dict[str, Any]) -> None:
 def http_json(url: str, body: dict[str, Any] | None = None) -> Any:
     """GET (or POST `body` to) a loopback URL and decode the JSON answer."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
@@ -131,7 +135,9 @@ def serve(port: int, keep_serving: bool, log_path: Path) -> int:
     """Start model-api, show one request and its answer, then serve until Ctrl-C."""
     model_api = VENV_BIN / "model-api"
     if not model_api.exists():
-        print("    model-api is not installed (make install installs it); stopping here.")
+        print(
+            "    model-api is not installed (make install installs it); stopping here."
+        )
         return 0
     base = f"http://127.0.0.1:{port}"
     step(f"Starting model-api on {base}")
@@ -157,7 +163,10 @@ def serve(port: int, keep_serving: bool, log_path: Path) -> int:
         print(json.dumps(http_json(f"{base}/predict", example), indent=2), flush=True)
         if not keep_serving:
             return 0
-        print(f"\nmodel-api is serving on {base} (docs: {base}/docs). Ctrl-C stops it.", flush=True)
+        print(
+            f"\nmodel-api is serving on {base} (docs: {base}/docs). Ctrl-C stops it.",
+            flush=True,
+        )
         return proc.wait()
     except KeyboardInterrupt:
         return 0
@@ -174,7 +183,9 @@ def serve(port: int, keep_serving: bool, log_path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Stage the sample data, run the DAGs, serve the model."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8000, help="model-api port (default 8000)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="model-api port (default 8000)"
+    )
     parser.add_argument(
         "--no-serve",
         "--exit-after-request",
@@ -182,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="stop after the sample request instead of serving until Ctrl-C",
     )
-    parser.add_argument("--search-budget", type=int, default=None, help="training candidates")
+    parser.add_argument(
+        "--search-budget", type=int, default=None, help="training candidates"
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("LAKE_URL", (REPO_ROOT / ".lake").as_uri())
@@ -200,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
 
     step("Running the ingest and train DAGs in-process (dag.test(), SQLite metadata)")
     if not run_dags(home, args.search_budget):
-        print("A DAG run failed; its task logs are in the log file above.", file=sys.stderr)
+        print(
+            "A DAG run failed; its task logs are in the log file above.",
+            file=sys.stderr,
+        )
         return 1
 
     found = champion(lake)

@@ -48,7 +48,9 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
         raise RuntimeError(f"DAG files failed to import: {bag.import_errors}")
     dag = bag.get_dag(dag_id)
     if dag is None:
-        raise LookupError(f"no DAG {dag_id!r} in {bag.dag_folder}; found {sorted(bag.dag_ids)}")
+        raise LookupError(
+            f"no DAG {dag_id!r} in {bag.dag_folder}; found {sorted(bag.dag_ids)}"
+        )
     run = dag.test(run_conf=conf)
     tasks = [
         {
@@ -57,9 +59,16 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
             "label": ti.rendered_map_index,
             "state": str(ti.state),
         }
-        for ti in sorted(run.get_task_instances(), key=lambda t: (t.task_id, t.map_index))
+        for ti in sorted(
+            run.get_task_instances(), key=lambda t: (t.task_id, t.map_index)
+        )
     ]
-    return {"dag_id": dag_id, "run_id": run.run_id, "state": str(run.state), "tasks": tasks}
+    return {
+        "dag_id": dag_id,
+        "run_id": run.run_id,
+        "state": str(run.state),
+        "tasks": tasks,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,10 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dag_ids", nargs="+", metavar="DAG_ID")
     parser.add_argument(
-        "--conf", action="append", default=[], metavar="DAG_ID=JSON", help="run conf (params)"
+        "--conf",
+        action="append",
+        default=[],
+        metavar="DAG_ID=JSON",
+        help="run conf (params)",
     )
     parser.add_argument(
-        "--json-out", type=Path, metavar="FILE", help="also write the run summaries as JSON"
+        "--json-out",
+        type=Path,
+        metavar="FILE",
+        help="also write the run summaries as JSON",
     )
     args = parser.parse_args(argv)
     confs: dict[str, dict[str, Any]] = {}
