@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from conftest import CATEGORICAL, Lake, serve
 from model_api.main import create_app
-from model_api.prediction_log import PredictionLog
+from model_api.prediction_log import META_COLUMNS, PredictionLog
 from model_api.settings import ModelApiSettings
 from model_api_testkit import NUMERIC
 
@@ -226,3 +226,40 @@ def test_s3_lake_written_then_down(
             server.stop()
     assert counter(app, "prediction_log_written_total") == 10
     assert counter(app, "prediction_log_dropped_total") == 30
+
+
+def test_classifier_and_a_new_champion_get_their_own_files(
+    file_lake: Lake, wine: pd.DataFrame, wine_pipeline_v2: Pipeline
+) -> None:
+    from model_api_testkit import fit_pipeline
+
+    sample = wine.sample(n=1500, random_state=4)
+    classifier = fit_pipeline(
+        sample, NUMERIC, CATEGORICAL, "quality", n_estimators=6, seed=3, classify=True
+    )
+    v1 = file_lake.publish(classifier, sample, NUMERIC, CATEGORICAL, seed=31, bands=None)
+    app = create_app(log_settings(file_lake.url))
+    with running(app) as client:
+        for _ in range(5):
+            assert client.post("/predict", json=v1["example"]).status_code == 200
+        wait_for(lambda: counter(app, "prediction_log_written_total") == 5)
+        v2 = file_lake.publish(wine_pipeline_v2, wine, NUMERIC[:6], [], seed=32)
+        wait_for(lambda: client.get("/ready").json()["model_version"] == v2["version"])
+        for _ in range(3):
+            assert client.post("/predict", json=v2["example"]).status_code == 200
+    files = sorted((lake_root(file_lake) / "predictions" / "wine_quality").glob("*/*.parquet"))
+    by_version = {}
+    for path in files:
+        table = pq.read_table(path)
+        (version,) = set(table.column("model_version").to_pylist())
+        by_version[version] = table
+    assert {v: t.num_rows for v, t in by_version.items()} == {v1["version"]: 5, v2["version"]: 3}
+    first, second = by_version[v1["version"]], by_version[v2["version"]]
+    assert first.schema.field("prediction").type == pa.int64()  # the classes are integers
+    assert "quality_rating" not in first.schema.names and "wine_type" in first.schema.names
+    assert set(second.schema.names) == {
+        *META_COLUMNS,
+        *NUMERIC[:6],
+        "prediction",
+        "quality_rating",
+    }

@@ -48,3 +48,26 @@ def test_a_real_key_is_kept_secret() -> None:
     assert settings.api_key is not None
     assert "Qz81" not in repr(settings)
     assert ModelApiSettings(api_key="").api_key is None
+
+
+def test_prediction_log_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ModelApiSettings().prediction_log_rate == 0.1  # the documented default
+    monkeypatch.setenv("MODEL_API_PREDICTION_LOG_RATE", "0")
+    monkeypatch.setenv("MODEL_API_PREDICTION_LOG_QUEUE_ROWS", "500")
+    settings = ModelApiSettings()
+    assert (settings.prediction_log_rate, settings.prediction_log_queue_rows) == (0.0, 500)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("prediction_log_rate", 1.5),
+        ("prediction_log_rate", -0.1),
+        ("prediction_log_queue_rows", 0),
+        ("prediction_log_flush_seconds", 0),
+        ("drift_refresh_seconds", 0),
+    ],
+)
+def test_prediction_log_settings_out_of_range_are_refused(name: str, value: float) -> None:
+    with pytest.raises(ValidationError, match=name):
+        ModelApiSettings(**{name: value})
