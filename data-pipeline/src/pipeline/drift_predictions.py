@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import random
 from datetime import date
 
 import pandas as pd
@@ -27,6 +28,8 @@ from pipeline.lake.base import join_key
 logger = logging.getLogger(__name__)
 
 PREDICTIONS = "predictions"
+# Enough rows for the PSI and KS tests to be sharp, few enough to fit in memory.
+MAX_ROWS = 500_000
 
 
 class NoPredictionLogsError(LookupError):
@@ -56,15 +59,29 @@ def prediction_log_keys(lake: Lake, dataset: str, day: date | None = None) -> di
     return {d: sorted(keys) for d, keys in sorted(days.items())}
 
 
-def read_prediction_features(lake: Lake, keys: list[str], features: list[str]) -> pd.DataFrame:
-    """The feature columns of the given log files, one frame (a feature a file lacks is null)."""
+def read_prediction_features(
+    lake: Lake, keys: list[str], features: list[str], max_rows: int = MAX_ROWS
+) -> pd.DataFrame:
+    """The feature columns of the given log files, one frame (a feature a file lacks is null).
+
+    A busy day can hold millions of rows: files are read in a seeded random order until
+    `max_rows` rows are in, so memory stays bounded and the rows still span the whole day.
+    """
     import pyarrow.parquet as pq
 
-    frames = []
-    for key in keys:
+    frames: list[pd.DataFrame] = []
+    rows = 0
+    for key in random.Random(0).sample(keys, len(keys)):
+        if rows >= max_rows:
+            logger.info(
+                "prediction logs: %s of %s files read (%s rows)", len(frames), len(keys), rows
+            )
+            break
         source = pq.ParquetFile(io.BytesIO(lake.read_bytes(key)))
         present = [name for name in features if name in source.schema_arrow.names]
-        frames.append(source.read(columns=present).to_pandas())
+        frame = source.read(columns=present).to_pandas()
+        frames.append(frame)
+        rows += len(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=features)
 
 

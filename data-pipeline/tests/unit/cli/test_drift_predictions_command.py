@@ -18,7 +18,7 @@ from pipeline import layout
 from pipeline.cli import main
 from pipeline.datasets import load_dataset_spec
 from pipeline.drift_check import write_reference_stats
-from pipeline.drift_predictions import prediction_log_keys
+from pipeline.drift_predictions import prediction_log_keys, read_prediction_features
 from pipeline.lake import LocalLake
 from pipeline.settings import default_datasets_dir, get_settings
 from wine_lake import wine_frame
@@ -91,6 +91,10 @@ def test_prediction_logs_drift_by_day(lake: LocalLake, capsys: pytest.CaptureFix
         datetime(2026, 11, 29, tzinfo=UTC).date(),
         datetime(2026, 11, 30, tzinfo=UTC).date(),
     ]
+
+    day_keys = prediction_log_keys(lake, WINE)[datetime(2026, 11, 29, tzinfo=UTC).date()]
+    capped = read_prediction_features(lake, day_keys, ["alcohol", "wine_type"], max_rows=100)
+    assert len(capped) == 600 and list(capped.columns) == ["alcohol", "wine_type"]  # one file
 
     assert main(["drift", "--dataset", WINE, "--predictions"]) == 2
     assert "no champion" in capsys.readouterr().err
