@@ -1,5 +1,6 @@
-# model-api permissions. Task role (what the running code may call): read models/ and
-# nothing else - no write, no delete, no other prefix. Execution role (what ECS needs to
+# model-api permissions. Task role (what the running code may call): read models/ and the
+# latest drift status; write only its own prediction logs under predictions/ (sampled
+# requests for drift checks); no delete anywhere, no other prefix. Execution role (what ECS needs to
 # start the task): pull the image, write its log stream.
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
@@ -19,7 +20,7 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 
 resource "aws_iam_role" "api_task" {
   name                 = "${local.name}-model-api-task"
-  description          = "model-api containers: read-only access to the lake's models/ prefix"
+  description          = "model-api containers: read models/, write predictions/ logs"
   assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
   max_session_duration = 3600
 }
@@ -43,8 +44,20 @@ data "aws_iam_policy_document" "api_task" {
   }
 
   statement {
-    sid       = "DecryptModelsThroughS3"
-    actions   = ["kms:Decrypt"]
+    sid       = "ReadLatestDriftStatus"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.lake.arn}/reports/*/drift/latest.json"]
+  }
+
+  statement {
+    sid       = "WritePredictionLogsOnly"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.lake.arn}/predictions/*"]
+  }
+
+  statement {
+    sid       = "UseLakeKeyThroughS3"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.data.arn]
     condition {
       test     = "StringEquals"

@@ -33,15 +33,23 @@ def _all_documents() -> list[str]:
     return sorted(resources("aws_iam_policy_document", block_kind="data"))
 
 
-def test_the_model_api_role_may_only_read_models() -> None:
+def test_the_model_api_role_reads_models_and_writes_only_prediction_logs() -> None:
     statements = _allows("api_task")
     actions = {a for s in statements for a in s["actions"]}
-    assert actions == {"s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt"}
-    assert not [a for a in actions if WRITE_WORDS.search(a.split(":")[1])]
+    assert actions == {
+        "s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
+        "kms:Decrypt", "kms:GenerateDataKey",
+    }  # fmt: skip
+    assert not [a for a in actions if "Delete" in a]
+    readable = {f"{LAKE_ARN}/models/*", f"{LAKE_ARN}/reports/*/drift/latest.json"}
     for statement in statements:
-        for resource in statement["resources"]:
-            if resource.startswith(f"{LAKE_ARN}/"):
-                assert resource == f"{LAKE_ARN}/models/*"
+        lake_objects = [r for r in statement["resources"] if r.startswith(f"{LAKE_ARN}/")]
+        writes = [a for a in statement["actions"] if WRITE_WORDS.search(a.split(":")[1])]
+        if writes and lake_objects:
+            assert writes == ["s3:PutObject"]
+            assert lake_objects == [f"{LAKE_ARN}/predictions/*"]
+        elif lake_objects:
+            assert set(lake_objects) <= readable
 
 
 def test_the_model_api_role_lists_only_the_models_prefix() -> None:
