@@ -10,6 +10,8 @@ from pydantic import ValidationError
 from model_api.model_store import LoadedModel
 from model_api.schema import is_batch
 
+ECHO_MAX_CHARS = 100
+
 
 class InvalidRequestError(ValueError):
     """The body does not fit the model's schema; `errors` name each offending field."""
@@ -25,6 +27,9 @@ def json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, dict | list):
         return None  # whole objects are not echoed back: the loc says where the problem is
+    if isinstance(value, str) and len(value) > ECHO_MAX_CHARS:
+        # A megabyte string in a category field must not come back as a megabyte answer.
+        return value[:ECHO_MAX_CHARS] + "..."
     return value
 
 

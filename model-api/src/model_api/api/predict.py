@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,12 +10,12 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from model_api.api.deps import ApiKeyDep, ModelDep
+from model_api.body import parse_json_body
 from model_api.metrics import Metrics
 from model_api.model_store import LoadedModel
 from model_api.prediction_log import PredictionLog
 from model_api.schema import BATCH_KEY
 from model_api.service import (
-    InvalidRequestError,
     batch_response,
     parse_rows,
     predict,
@@ -65,6 +64,7 @@ def _answer(model: LoadedModel, payload: Any, metrics: Metrics) -> Answer:
     responses={
         200: {"description": "prediction(s) and the model version that made them"},
         413: {"description": "body larger than MODEL_API_MAX_BODY_BYTES"},
+        415: {"description": "Content-Type is not application/json (UTF-8)"},
         422: {"description": "invalid body; `detail` names each offending field"},
         503: {"description": "no model loaded yet"},
     },
@@ -81,20 +81,7 @@ async def post_predict(request: Request, model: ModelDep) -> JSONResponse:
     metrics: Metrics = request.app.state.metrics
     log: PredictionLog = request.app.state.prediction_log
     body = await request.body()
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidRequestError(
-            [
-                {
-                    "type": "json_invalid",
-                    "loc": ["body"],
-                    "field": None,
-                    "msg": f"body is not valid JSON: {error}",
-                    "input": None,
-                }
-            ]
-        ) from error
+    payload = parse_json_body(body, request.headers.get("content-type"))
     instances = payload.get(BATCH_KEY) if isinstance(payload, dict) else None
     if isinstance(instances, list) and len(instances) >= settings.thread_offload_rows:
         # Big batches leave the event loop free for other requests while they compute.
