@@ -42,42 +42,38 @@ def _with(**changes: Any) -> Callable[[dict[str, Any]], bytes]:
 
 
 CASES: dict[str, Case] = {
-    "100k nested arrays": Case(lambda _: b"[" * 100_000, 422, JSON, "json_too_deep"),
-    "50k nested objects": Case(lambda _: b'{"a":' * 50_000, 422, JSON, "json_too_deep"),
-    "deep but closed nesting": Case(
-        lambda _: b"[" * 5_000 + b"]" * 5_000, 422, JSON, "json_too_deep"
-    ),
-    "batch over the limit": Case(
+    "nested-arrays-100k": Case(lambda _: b"[" * 100_000, 422, JSON, "json_too_deep"),
+    "nested-objects-50k": Case(lambda _: b'{"a":' * 50_000, 422, JSON, "json_too_deep"),
+    "nested-closed-5k": Case(lambda _: b"[" * 5_000 + b"]" * 5_000, 422, JSON, "json_too_deep"),
+    "batch-over-limit": Case(
         lambda row: _dumps({"instances": [row] * (MAX_BATCH + 1)}), 422, JSON, "too_long"
     ),
-    "1 MB category string": Case(
+    "category-string-1mb": Case(
         _with(wine_type="r" * 1_000_000), 422, JSON, "literal_error", "wine_type"
     ),
-    "number as string": Case(_with(alcohol="9.4"), 422, JSON, "float_type", "alcohol"),
-    "boolean for a number": Case(_with(alcohol=True), 422, JSON, "float_type", "alcohol"),
-    "duplicate key": Case(
+    "number-as-string": Case(_with(alcohol="9.4"), 422, JSON, "float_type", "alcohol"),
+    "boolean-for-number": Case(_with(alcohol=True), 422, JSON, "float_type", "alcohol"),
+    "duplicate-key": Case(
         lambda row: _dumps(row)[:-1] + b', "alcohol": 99}',
         422,
         JSON,
         "json_duplicate_key",
         "alcohol",
     ),
-    "truncated JSON": Case(lambda row: _dumps(row)[:-7], 422, JSON, "json_invalid"),
-    "UTF-16 with BOM": Case(
-        lambda row: json.dumps(row).encode("utf-16"), 422, JSON, "json_invalid"
-    ),
-    "UTF-16-LE without BOM": Case(
+    "truncated-json": Case(lambda row: _dumps(row)[:-7], 422, JSON, "json_invalid"),
+    "utf16-with-bom": Case(lambda row: json.dumps(row).encode("utf-16"), 422, JSON, "json_invalid"),
+    "utf16le-without-bom": Case(
         lambda row: json.dumps(row).encode("utf-16-le"), 422, JSON, "json_invalid"
     ),
-    "UTF-8 BOM": Case(lambda row: b"\xef\xbb\xbf" + _dumps(row), 422, JSON, "json_invalid"),
-    "text/plain": Case(_dumps, 415, {"content-type": "text/plain"}),
-    "form-encoded": Case(
+    "utf8-bom": Case(lambda row: b"\xef\xbb\xbf" + _dumps(row), 422, JSON, "json_invalid"),
+    "content-type-text-plain": Case(_dumps, 415, {"content-type": "text/plain"}),
+    "content-type-form": Case(
         lambda _: b"alcohol=9.4", 415, {"content-type": "application/x-www-form-urlencoded"}
     ),
-    "JSON declared as UTF-16": Case(
+    "content-type-json-utf16": Case(
         _dumps, 415, {"content-type": "application/json; charset=utf-16"}
     ),
-    "multipart": Case(
+    "content-type-multipart": Case(
         lambda _: b"--x\r\n\r\n{}\r\n--x--",
         415,
         {"content-type": "multipart/form-data; boundary=x"},
