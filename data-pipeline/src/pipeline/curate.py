@@ -140,7 +140,7 @@ class _ValidatedSink:
 
         block = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending)
         self.pending, self.pending_rows = [], 0
-        batch_id = f"{self.outcome.sha256[:16]}" + (f"-{self.blocks}" if self.blocks else "")
+        batch_id = self.outcome.batch_id[:16] + (f"-{self.blocks}" if self.blocks else "")
         first = self.blocks == 0
         self.blocks += 1
         if first:
@@ -263,7 +263,7 @@ def curate_file(
         from pipeline.validate import write_validation_report
 
         outcome.validation_report_key = write_validation_report(
-            lake, spec.name, outcome.sha256[:16], sink.report
+            lake, spec.name, outcome.batch_id[:16], sink.report
         )
     outcome.coerced_cells = stats.coerced
     outcome.duplicate_rows = duplicates.duplicates()

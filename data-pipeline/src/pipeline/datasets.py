@@ -48,7 +48,9 @@ class DatasetSpec(BaseModel):
     min_rows: int = Field(default=1, ge=0)
     columns: dict[str, ColumnSpec]
     rating_bands: list[RatingBand] = Field(default_factory=list)
-    drift_threshold: float = Field(default=0.2, gt=0, description="PSI above which a feature drifts")
+    drift_threshold: float = Field(
+        default=0.2, gt=0, description="PSI above which a feature drifts"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> DatasetSpec:

@@ -71,7 +71,7 @@ def _finish(lake: Lake, outcome: IngestOutcome, marker: dict[str, Any]) -> Inges
     # file), then the verified copy, and only then the delete.
     outcome.destination_key = unique_destination(lake, outcome.destination_key, outcome.sha256)
     lake.write_bytes(
-        layout.processed_marker_key(outcome.dataset, outcome.sha256),
+        layout.processed_marker_key(outcome.dataset, outcome.batch_id),
         json.dumps(marker, indent=2).encode(),
     )
     lake.move_verified(outcome.raw_key, outcome.destination_key)
@@ -137,10 +137,11 @@ def ingest_raw_object(
         raw_key=raw_key,
         dataset=dataset,
         sha256=sha256,
+        batch_id=layout.batch_identity(sha256, raw_key),
         status="curated",
         destination_key=layout.archive_key(raw_key, day),
     )
-    marker_key = layout.processed_marker_key(dataset, sha256)
+    marker_key = layout.processed_marker_key(dataset, outcome.batch_id)
     if lake.exists(marker_key):
         previous = json.loads(lake.read_bytes(marker_key))
         if previous.get("status") == "quarantined":
@@ -171,7 +172,7 @@ def ingest_raw_object(
             )
         except DataProblem as problem:
             return _quarantine(lake, outcome, problem.reason, problem.details, day)
-        outcome.curated_key = layout.curated_key(dataset, sha256)
+        outcome.curated_key = layout.curated_key(dataset, outcome.batch_id)
         lake.upload_file(outcome.curated_key, parquet_path)
     logger.info("curated %s", outcome.summary())
     return _finish(

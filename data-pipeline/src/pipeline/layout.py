@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from datetime import date
 
@@ -37,7 +38,9 @@ def relative_raw_path(key: str) -> str:
 
 def archive_key(raw_key: str, day: date) -> str:
     """`archive/<dataset>/<yyyy-mm-dd>/<path below the dataset>`."""
-    return join_key(ARCHIVE, dataset_of_raw_key(raw_key), day.isoformat(), relative_raw_path(raw_key))
+    return join_key(
+        ARCHIVE, dataset_of_raw_key(raw_key), day.isoformat(), relative_raw_path(raw_key)
+    )
 
 
 def quarantine_key(raw_key: str, day: date) -> str:
@@ -58,7 +61,7 @@ def curated_prefix(dataset: str) -> str:
 
 
 def curated_key(dataset: str, content_sha256: str) -> str:
-    """One curated Parquet file per raw file, named by the raw bytes' hash (idempotent)."""
+    """One curated Parquet file per batch, named by its `batch_identity` (idempotent)."""
     return join_key(CURATED, dataset, f"part-{content_sha256[:16]}.parquet")
 
 
@@ -82,8 +85,25 @@ def champion_key(dataset: str) -> str:
     return join_key(MODELS, dataset, "champion.json")
 
 
+def hive_segments(raw_key: str) -> list[str]:
+    """The `key=value` folders of a raw key, in path order."""
+    return [part for part in check_key(raw_key).split("/")[2:-1] if "=" in part]
+
+
+def batch_identity(content_sha256: str, raw_key: str) -> str:
+    """What makes one ingest unique: the bytes plus the Hive folders they were dropped in.
+
+    The same bytes under `wine_type=red/` and under no folder are different batches (the
+    folder is a column), so idempotency and the curated name key on both.
+    """
+    segments = hive_segments(raw_key)
+    if not segments:
+        return content_sha256
+    return hashlib.sha256(f"{content_sha256}|{'/'.join(segments)}".encode()).hexdigest()
+
+
 def processed_marker_key(dataset: str, content_sha256: str) -> str:
-    """Record that bytes with this hash were fully processed (makes re-runs no-ops)."""
+    """Record that this batch (see `batch_identity`) was fully processed: re-runs are no-ops."""
     return join_key(STATE, "processed", dataset, f"{content_sha256}.json")
 
 

@@ -38,6 +38,8 @@ class IngestOutcome:
     notes: list[str] = field(default_factory=list)
     validation_report_key: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # The bytes' sha256 combined with the Hive folders (see layout.batch_identity).
+    batch_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (JSON-serialisable)."""

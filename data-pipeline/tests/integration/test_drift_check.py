@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from testdata import WHITE_WINE
 from pipeline import layout
 from pipeline.clean import clean_column_name
 from pipeline.datasets import DatasetSpec, load_dataset_spec
@@ -23,6 +22,7 @@ from pipeline.drift_check import (
 )
 from pipeline.lake import Lake
 from pipeline.settings import default_datasets_dir
+from testdata import WHITE_WINE
 
 pytestmark = [pytest.mark.s3]
 

@@ -45,7 +45,8 @@ def curated_parts(lake: Lake) -> dict[str, int]:
         source = json.loads(metadata[b"pipeline.source"])
         assert source["sha256"] not in parts, f"two curated parts for one raw file: {info.key}"
         dataset = info.key.split("/")[1]
-        assert info.key == layout.curated_key(dataset, source["sha256"]), info.key
+        identity = layout.batch_identity(source["sha256"], source["raw_key"])
+        assert info.key == layout.curated_key(dataset, identity), info.key
         parts[source["sha256"]] = table.num_rows
     return parts
 
@@ -121,7 +122,11 @@ def assert_converged(
         assert parts.get(digest) == rows, f"curated part of {digest[:12]}: {parts.get(digest)}"
     for key, data in originals.items():
         marker = json.loads(
-            lake.read_bytes(layout.processed_marker_key(layout.dataset_of_raw_key(key), sha(data)))
+            lake.read_bytes(
+                layout.processed_marker_key(
+                    layout.dataset_of_raw_key(key), layout.batch_identity(sha(data), key)
+                )
+            )
         )
         assert marker["status"] == ("curated" if key in curated else "quarantined"), key
 

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from testdata import RED_WINE, WHITE_WINE
 from pipeline.clean import clean_column_name
 from pipeline.datasets import DatasetSpec, load_dataset_spec
 from pipeline.drift import (
@@ -21,6 +20,7 @@ from pipeline.drift import (
 )
 from pipeline.drift_reference import MAX_CATEGORIES
 from pipeline.settings import default_datasets_dir
+from testdata import RED_WINE, WHITE_WINE
 
 pytestmark = [pytest.mark.unit]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from testdata import RED_WINE
 from pipeline.datasets import load_dataset_spec
 from pipeline.fast_validate import validate_frame_fast
 from pipeline.settings import PipelineSettings
 from pipeline.validate import validate_frame
+from testdata import RED_WINE
 
 pytestmark = pytest.mark.unit
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from testdata import RED_WINE, WHITE_WINE
 from pipeline import layout
 from pipeline.ingest import find_new_raw_keys, ingest_raw_object, unique_destination
 from pipeline.lake import Lake
 from pipeline.settings import PipelineSettings
+from testdata import RED_WINE, WHITE_WINE
 
 pytestmark = [pytest.mark.unit]
 
@@ -167,3 +167,18 @@ def test_bad_value_in_a_later_block_is_caught(file_lake: Lake) -> None:
     assert not list(file_lake.list("curated/"))
     assert outcome.validation_report_key is not None
     assert file_lake.exists(outcome.validation_report_key)
+
+
+def test_same_bytes_in_another_partition_is_another_batch(
+    file_lake: Lake, settings: PipelineSettings
+) -> None:
+    """Dropped first without its wine_type folder (quarantined), then again inside it."""
+    data = RED_WINE.read_bytes()
+    first = ingest_raw_object(file_lake, put(file_lake, "red.csv", data, partition=""), settings)
+    assert first.status == "quarantined" and "wine_type" in (first.reason or "")
+    second = ingest_raw_object(file_lake, put(file_lake, "red.csv", data), settings, today=DAY)
+    assert second.status == "curated", second.reason
+    assert second.rows_written == 1599
+    white_key = put(file_lake, "red.csv", data, partition="wine_type=white")
+    third = ingest_raw_object(file_lake, white_key, settings, today=DAY)
+    assert third.status == "curated" and third.curated_key != second.curated_key

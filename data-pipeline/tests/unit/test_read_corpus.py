@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from testdata import require_corpus
 from pipeline.read import UnreadableTableError, iter_chunks
 from pipeline.sniff import detect_format
+from testdata import require_corpus
 
 pytestmark = pytest.mark.unit
 

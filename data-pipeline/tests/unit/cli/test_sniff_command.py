@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from testdata import RED_WINE
 from pipeline.cli import main
+from testdata import RED_WINE
 
 pytestmark = pytest.mark.unit
 
