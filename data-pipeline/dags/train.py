@@ -92,6 +92,15 @@ def choose_datasets() -> list[str]:
         log.info("training %s: chosen by hand", chosen)
     elif uris:
         log.info("training %s: new curated data announced on %s", chosen, uris)
+        for key in events:
+            for event in events[key]:
+                drifted = (event.extra or {}).get("drifted_features")
+                if drifted:
+                    log.info(
+                        "training reason: data drift on %s (reports: %s)",
+                        ", ".join(drifted),
+                        ", ".join(map(str, event.extra.get("drift_reports") or [])),
+                    )
     else:
         log.info("training %s: run by hand without a dataset, so every declared one", chosen)
     return chosen

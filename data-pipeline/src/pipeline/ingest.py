@@ -11,23 +11,26 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline import layout
 from pipeline.datasets import DatasetSpec, list_dataset_specs, load_dataset_spec
-from pipeline.lake import Lake, UnsafeKeyError, check_key
+from pipeline.lake import Lake, ObjectInfo, UnsafeKeyError, check_key
 from pipeline.outcome import DataProblem, IngestOutcome
 from pipeline.settings import PipelineSettings
 
 logger = logging.getLogger(__name__)
 
 
-def find_new_raw_keys(lake: Lake, datasets: list[str]) -> list[str]:
-    """Raw objects waiting under `raw/<dataset>/` for each declared dataset, sorted."""
-    keys: list[str] = []
+def iter_new_raw_objects(lake: Lake, datasets: Iterable[str]) -> Iterator[ObjectInfo]:
+    """Raw objects waiting under `raw/<dataset>/` of each dataset (hidden files skipped).
+
+    Keys written straight to a bucket can hold `..` segments (`raw/ds/../../models/x`):
+    those are never opened, moved or deleted by the pipeline; a person has to look.
+    """
     for dataset in datasets:
         for info in lake.list(layout.raw_prefix(dataset)):
             if layout.file_name(info.key).startswith("."):
@@ -35,12 +38,14 @@ def find_new_raw_keys(lake: Lake, datasets: list[str]) -> list[str]:
             try:
                 check_key(info.key)
             except UnsafeKeyError:
-                # Written straight to the bucket (`raw/ds/../../models/x`): never opened,
-                # moved or deleted by the pipeline; a person has to look at it.
                 logger.warning("ignoring raw object with an unsafe key %r", info.key)
                 continue
-            keys.append(info.key)
-    return sorted(keys)
+            yield info
+
+
+def find_new_raw_keys(lake: Lake, datasets: list[str]) -> list[str]:
+    """Raw objects waiting under `raw/<dataset>/` for each declared dataset, sorted."""
+    return sorted(info.key for info in iter_new_raw_objects(lake, datasets))
 
 
 def declared_datasets(settings: PipelineSettings) -> list[str]:

@@ -76,18 +76,15 @@ def find_settled_raw_keys(
     On a local-folder lake a file modified within `LOCAL_SETTLE` is left for the next
     run: it may still be being copied in. Hidden files (`.name`) are never picked up.
     """
+    from pipeline.ingest import iter_new_raw_objects
+
     now = now or datetime.now(tz=UTC)
     keys: list[str] = []
-    for dataset in datasets:
-        for info in lake.list(layout.raw_prefix(dataset)):
-            if layout.file_name(info.key).startswith("."):
-                continue
-            if lake.local_path(info.key) is not None and now - info.modified < LOCAL_SETTLE:
-                logger.info(
-                    "%s changed less than %s ago; next run takes it", info.key, LOCAL_SETTLE
-                )
-                continue
-            keys.append(info.key)
+    for info in iter_new_raw_objects(lake, datasets):
+        if lake.local_path(info.key) is not None and now - info.modified < LOCAL_SETTLE:
+            logger.info("%s changed less than %s ago; next run takes it", info.key, LOCAL_SETTLE)
+            continue
+        keys.append(info.key)
     return sorted(keys)
 
 
@@ -134,6 +131,16 @@ def ingest_one(raw_key: str, settings: PipelineSettings) -> dict[str, Any]:
     outcome = ingest_raw_object(lake, raw_key, settings).to_dict()
     for line in describe_outcome(outcome):
         logger.info("%s", line)
+    if outcome["status"] == "curated":
+        from pipeline.datasets import load_dataset_spec
+        from pipeline.drift_check import drift_outcome
+
+        spec = load_dataset_spec(outcome["dataset"], settings.datasets_dir)
+        outcome["drift"] = drift_outcome(lake, spec, outcome["curated_key"])
+        if outcome["drift"] is None:
+            logger.info("drift: no champion yet to compare this batch with")
+        else:
+            logger.info("drift: %s", outcome["drift"].get("summary") or outcome["drift"])
     return outcome
 
 
@@ -151,6 +158,13 @@ def curated_updates(outcomes: Iterable[Mapping[str, Any] | None]) -> dict[str, d
         entry["files"].append(outcome["raw_key"])
         entry["curated_keys"].append(outcome.get("curated_key"))
         entry["rows"] += int(outcome.get("rows_written", 0))
+        drift = outcome.get("drift")
+        if drift and drift.get("drifted"):
+            entry.setdefault("drifted_features", [])
+            for feature in drift.get("drifted_features") or []:
+                if feature not in entry["drifted_features"]:
+                    entry["drifted_features"].append(feature)
+            entry.setdefault("drift_reports", []).append(drift.get("report"))
     return updates
 
 

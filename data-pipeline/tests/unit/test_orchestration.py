@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lake import LocalLake
+from pipeline.lake import LocalLake, S3Lake
 from pipeline.orchestration import (
     choose_training_datasets,
     curated_asset_uri,
@@ -127,3 +127,48 @@ def test_choose_training_datasets() -> None:
     assert choose_training_datasets(None, [], declared) == ["a", "b", "c"]
     with pytest.raises(ValueError, match="no dataset 'zzz'"):
         choose_training_datasets("zzz", [], declared)
+
+
+@pytest.mark.s3
+def test_planted_traversal_keys_are_never_listed_for_ingest(s3_lake: S3Lake) -> None:
+    """A key with `..` written straight to the bucket is skipped, not mapped to a task."""
+    s3_lake.write_bytes("raw/d/good.csv", b"a\n1\n")
+    s3_lake.client.put_object(
+        Bucket=s3_lake.bucket, Key=f"{s3_lake.prefix}/raw/d/../../models/x.csv", Body=b"a\n"
+    )
+    assert len(list(s3_lake.list("raw/d/"))) == 2
+    assert find_settled_raw_keys(s3_lake, ["d"]) == ["raw/d/good.csv"]
+
+
+def test_drift_found_at_ingest_travels_on_the_asset_event() -> None:
+    drift = {"drifted": True, "drifted_features": ["alcohol"], "report": "reports/w/drift/x"}
+    outcomes = [
+        {"status": "curated", "dataset": "w", "raw_key": "raw/w/a.csv", "curated_key": "c/a",
+         "rows_written": 5, "drift": drift},
+        {"status": "curated", "dataset": "w", "raw_key": "raw/w/b.csv", "curated_key": "c/b",
+         "rows_written": 7, "drift": {"drifted": False, "drifted_features": []}},
+    ]  # fmt: skip
+    update = curated_updates(outcomes)["w"]
+    assert update["drifted_features"] == ["alcohol"]
+    assert update["drift_reports"] == ["reports/w/drift/x"]
+    assert update["rows"] == 12
+
+
+@pytest.mark.slow
+def test_ingest_task_checks_drift_against_the_champion(file_lake: LocalLake) -> None:
+    """With a champion in the lake, every curated batch is compared with its training data."""
+    from pipeline.orchestration import ingest_one
+    from pipeline.settings import PipelineSettings
+    from testdata import RED_WINE
+    from wine_lake import train_fast, write_curated_wine
+
+    write_curated_wine(file_lake)
+    train_fast(file_lake)
+    settings = PipelineSettings(LAKE_URL=file_lake.url)
+    data = RED_WINE.read_text().replace("\n9.4;", "\n13.4;")  # shift some alcohol values
+    file_lake.write_bytes("raw/wine_quality/wine_type=red/shifted.csv", data.encode())
+    outcome = ingest_one("raw/wine_quality/wine_type=red/shifted.csv", settings)
+    assert outcome["status"] == "curated", outcome.get("reason")
+    assert outcome["drift"] is not None
+    assert "drifted" in outcome["drift"] and outcome["drift"]["report"]
+    assert file_lake.exists(outcome["drift"]["report"])
