@@ -83,16 +83,49 @@ def main(selected: list[str]) -> int:
             figures = bench()
         except Exception:
             failed += 1
-            figures = {"markdown": "Failed:\n\n```\n" + traceback.format_exc()[-2000:] + "```"}
+            figures = {
+                "markdown": "Failed:\n\n```\n" + traceback.format_exc()[-2000:] + "```"
+            }
         table = figures.pop("markdown", "")
         print(table, flush=True)
         raw[name] = figures
-        parts += [f"## {title}", "", table, "", f"_({time.perf_counter() - started:.0f} s)_", ""]
-    parts += ["## Raw figures", "", "```json", json.dumps(raw, indent=2, default=str), "```", ""]
+        parts += [
+            f"## {title}",
+            "",
+            table,
+            "",
+            f"_({time.perf_counter() - started:.0f} s)_",
+            "",
+        ]
+    parts += [
+        "## Raw figures",
+        "",
+        "```json",
+        json.dumps(raw, indent=2, default=str),
+        "```",
+        "",
+    ]
     if not selected:
         OUTPUT.write_text("\n".join(parts), encoding="utf-8")
         print(f"wrote {OUTPUT}")
+    elif OUTPUT.is_file():
+        _replace_sections(parts)
     return 1 if failed else 0
+
+
+def _replace_sections(parts: list[str]) -> None:
+    """Swap the re-run sections into the existing BENCHMARKS.md (raw figures untouched)."""
+    text = OUTPUT.read_text(encoding="utf-8")
+    new_text = "\n".join(parts)
+    for _, title, _ in SECTIONS:
+        heading = f"## {title}\n"
+        if heading in new_text and heading in text:
+            fresh = new_text.split(heading, 1)[1].split("\n## ", 1)[0]
+            head, rest = text.split(heading, 1)
+            tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+            text = head + heading + fresh + ("\n## " + tail if tail else "")
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(f"updated sections of {OUTPUT}")
 
 
 if __name__ == "__main__":
