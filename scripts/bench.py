@@ -66,10 +66,12 @@ def main(selected: list[str]) -> int:
     parts = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC; "
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-        "Every figure sits beside a baseline measured in the same run; the machines are shared "
-        "and noisy, so read ratios and medians. Tests never assert timings.",
+        (
+            f"Written by `make bench` on {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC; "
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+            "Every figure sits beside a baseline measured in the same run; the machines are "
+            "shared and noisy, so read ratios and medians. Tests never assert timings."
+        ),
         "",
     ]
     failed = 0
@@ -81,7 +83,7 @@ def main(selected: list[str]) -> int:
         started = time.perf_counter()
         try:
             figures = bench()
-        except Exception:
+        except Exception:  # noqa: BLE001 - one failed benchmark must not hide the others
             failed += 1
             figures = {
                 "markdown": "Failed:\n\n```\n" + traceback.format_exc()[-2000:] + "```"
