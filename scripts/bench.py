@@ -111,12 +111,12 @@ def main(selected: list[str]) -> int:
         OUTPUT.write_text("\n".join(parts), encoding="utf-8")
         print(f"wrote {OUTPUT}")
     elif OUTPUT.is_file():
-        _replace_sections(parts)
+        _replace_sections(parts, raw)
     return 1 if failed else 0
 
 
-def _replace_sections(parts: list[str]) -> None:
-    """Swap the re-run sections into the existing BENCHMARKS.md (raw figures untouched)."""
+def _replace_sections(parts: list[str], raw: dict[str, Any]) -> None:
+    """Swap the re-run sections and their raw figures into the existing BENCHMARKS.md."""
     text = OUTPUT.read_text(encoding="utf-8")
     new_text = "\n".join(parts)
     for _, title, _ in SECTIONS:
@@ -126,6 +126,13 @@ def _replace_sections(parts: list[str]) -> None:
             head, rest = text.split(heading, 1)
             tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
             text = head + heading + fresh + ("\n## " + tail if tail else "")
+    start = text.find("```json", text.find("## Raw figures"))
+    end = text.find("```", start + len("```json"))
+    if start != -1 and end != -1:
+        figures = json.loads(text[start + len("```json") : end])
+        figures.update(raw)
+        block = "```json\n" + json.dumps(figures, indent=2, default=str) + "\n"
+        text = text[:start] + block + text[end:]
     OUTPUT.write_text(text, encoding="utf-8")
     print(f"updated sections of {OUTPUT}")
 
