@@ -25,8 +25,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pipeline.sniff import NotATableError, detect_format
-from pipeline.sniff.corpus import FIELDS, CorpusScore, Guess, load_labels, score_corpus
+from pipeline.sniff.corpus import (
+    FIELDS,
+    CorpusScore,
+    Guess,
+    guess_with_detector,
+    load_labels,
+    score_corpus,
+)
 
 SAMPLE_BYTES = 256 * 1024
 # Baselines decode the sample and look at its head, as they are documented to be used.
@@ -75,21 +81,7 @@ def _chardet(data: bytes) -> tuple[str | None, str]:
     return encoding, text.lstrip("\ufeff")
 
 
-def ours(data: bytes, complete: bool) -> Guess:
-    """Our detector."""
-    try:
-        fmt = detect_format(data, complete=complete)
-    except NotATableError as error:
-        return Guess(error=str(error))
-    return Guess(
-        delimiter=fmt.delimiter,
-        quotechar=fmt.quotechar,
-        escapechar=fmt.escapechar,
-        has_header=fmt.has_header,
-        encoding=fmt.encoding,
-        decimal=fmt.decimal,
-        skip_rows=fmt.skip_rows,
-    )
+ours = guess_with_detector
 
 
 def python_sniffer(data: bytes, _complete: bool) -> Guess:

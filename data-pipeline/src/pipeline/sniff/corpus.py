@@ -48,6 +48,26 @@ class CorpusScore:
         return self.hits[name] / self.files if self.files else 0.0
 
 
+def guess_with_detector(data: bytes, complete: bool) -> Guess:
+    """Our detector's answer for one file, as a `Guess` (an error when it refuses)."""
+    from pipeline.sniff.detect import detect_format
+    from pipeline.sniff.format import NotATableError
+
+    try:
+        fmt = detect_format(data, complete=complete)
+    except NotATableError as error:
+        return Guess(error=str(error))
+    return Guess(
+        delimiter=fmt.delimiter,
+        quotechar=fmt.quotechar,
+        escapechar=fmt.escapechar,
+        has_header=fmt.has_header,
+        encoding=fmt.encoding,
+        decimal=fmt.decimal,
+        skip_rows=fmt.skip_rows,
+    )
+
+
 def load_labels(corpus_dir: Path) -> list[dict[str, Any]]:
     """The corpus labels, one dict per file."""
     labels: list[dict[str, Any]] = json.loads(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sniff import NotATableError, detect_format
-from pipeline.sniff.corpus import CorpusScore, Guess, score_corpus
+from pipeline.sniff import detect_format
+from pipeline.sniff.corpus import CorpusScore, guess_with_detector, score_corpus
 
 CORPUS_DIR = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "csv-corpus"
 
@@ -20,20 +20,7 @@ pytestmark = [
 ]
 
 
-def ours(data: bytes, complete: bool) -> Guess:
-    try:
-        fmt = detect_format(data, complete=complete)
-    except NotATableError as error:
-        return Guess(error=str(error))
-    return Guess(
-        delimiter=fmt.delimiter,
-        quotechar=fmt.quotechar,
-        escapechar=fmt.escapechar,
-        has_header=fmt.has_header,
-        encoding=fmt.encoding,
-        decimal=fmt.decimal,
-        skip_rows=fmt.skip_rows,
-    )
+ours = guess_with_detector
 
 
 @pytest.fixture(scope="module")
