@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,20 +101,40 @@ class _DuplicateCounter:
         return int(pd.Series(np.concatenate(self.hashes)).duplicated().sum())
 
 
-class _ValidatedSink:
-    """Buffers cleaned chunks into blocks, validates each block, then writes it.
+# pyarrow's default row group; 256k-row groups cost a third more time to write.
+ROW_GROUP_ROWS = 1024 * 1024
 
-    The first block (the whole file for files of up to `validation_rows` rows) is
-    validated by great-expectations, which also renders the Data Docs; its cost is a
-    second or more per call plus a per-row Python loop in range checks, so later blocks
-    of a big file go through `validate_frame_fast`, the same suite vectorised. Nothing
-    reaches the Parquet file before its block passed.
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    # Measured values (floats) rarely repeat enough for a dictionary: the writer fills one
+    # per row group, finds it too big and falls back to plain, which costs ~35% of the
+    # write time. Text, integers and booleans do repeat (categories, codes, scores).
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]
+
+
+class _ValidatedSink:
+    """Validates cleaned blocks and writes them to Parquet, off the parsing thread.
+
+    The parsing thread cleans chunks and queues them (`add`); a writer thread counts
+    duplicate rows, validates each block and writes it; the first block (the whole file
+    for files of up to `validation_rows` rows) is validated by great-expectations on a
+    third thread, which also renders the Data Docs. Hashing, vectorised checks and
+    Parquet encoding are numpy and Arrow code that releases the GIL, so the threads
+    overlap on two cores. At most one block waits in the queue, which bounds memory.
+
+    great-expectations costs a second or more per call plus a per-row Python loop in
+    range checks, so later blocks of a big file go through `validate_frame_fast`, the
+    same suite vectorised. Blocks are written to a local work file as they come; the
+    caller publishes it only when every block passed (`failures` is empty).
     """
 
-    def __init__(self, path: Path, spec: DatasetSpec, outcome: IngestOutcome) -> None:
+    def __init__(
+        self, path: Path, spec: DatasetSpec, outcome: IngestOutcome, duplicates: _DuplicateCounter
+    ) -> None:
         self.path = path
         self.spec = spec
         self.outcome = outcome
+        self.duplicates = duplicates
         self.pending: list[pd.DataFrame] = []
         self.pending_rows = 0
         self.blocks = 0
@@ -120,43 +142,124 @@ class _ValidatedSink:
         self.schema: pa.Schema | None = None
         self.report: ValidationReport | None = None
         self.failures: list[str] = []
+        self.failed = threading.Event()
+        self.error: BaseException | None = None
+        self.later_warnings: list[str] = []
+        self.first_report: ValidationReport | None = None
+        self.first_check: threading.Thread | None = None
+        self.queue: queue.Queue[pd.DataFrame | None] = queue.Queue(maxsize=1)
+        self.worker = threading.Thread(target=self._work, name="curate-writer", daemon=True)
+        self.worker.start()
 
     def add(self, chunk: pd.DataFrame, block_rows: int) -> bool:
-        """Queue a chunk; validate and write when a block is full. False once failed."""
+        """Queue a chunk; hand a full block to the writer. False once a block failed."""
         if chunk.empty:
-            return True
+            return not self._stopped()
         self.pending.append(chunk)
         self.pending_rows += len(chunk)
         if self.pending_rows >= block_rows:
-            return self.flush()
-        return True
+            self._hand_over()
+        return not self._stopped()
 
-    def flush(self) -> bool:
-        """Validate and write what is queued; False when a critical expectation failed."""
+    def finish(self) -> None:
+        """Hand over what is queued, wait for every check and write, settle the verdict.
+
+        Re-raises an exception a thread met (a storage or library error).
+        """
+        if not self._stopped():
+            self._hand_over()
+        self._stop_threads()
+        if self.error is not None:
+            raise self.error
+        first = self.first_report
+        if first is not None:
+            for warning in [*first.warnings, *self.later_warnings]:
+                if warning not in self.outcome.warnings:
+                    self.outcome.warnings.append(warning)
+            if not first.success:  # the earliest failing block is the one reported
+                self.report = first
+                self.failures = list(first.critical_failures)
+            else:
+                self.report = self.report or first
+        if self.failures:
+            self.failed.set()
+
+    def close(self) -> None:
+        """Stop the threads and close the Parquet file (safe to call twice)."""
+        self._stop_threads()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def _stopped(self) -> bool:
+        first = self.first_report
+        return (
+            self.failed.is_set()
+            or self.error is not None
+            or (first is not None and not first.success)
+        )
+
+    def _hand_over(self) -> None:
         if not self.pending:
-            return True
+            return
+        block = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending)
+        self.pending, self.pending_rows = [], 0
+        while self.worker.is_alive():
+            try:
+                self.queue.put(block, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _stop_threads(self) -> None:
+        if self.worker.is_alive():
+            self.queue.put(None)
+            self.worker.join()
+        if self.first_check is not None:
+            self.first_check.join()
+
+    def _work(self) -> None:
+        while (block := self.queue.get()) is not None:
+            if self._stopped():
+                continue  # drain: the parsing thread stops at its next chunk
+            try:
+                if not self._validate_and_write(self.duplicates.process(block)):
+                    self.failed.set()
+            except BaseException as error:  # re-raised on the caller's thread
+                self.error = error
+
+    def _check_first(self, block: pd.DataFrame, batch_id: str) -> None:
+        from pipeline.validate import validate_frame
+
+        try:
+            self.first_report = validate_frame(block, self.spec, batch_id=batch_id)
+        except BaseException as error:  # re-raised on the caller's thread
+            self.error = error
+
+    def _validate_and_write(self, block: pd.DataFrame) -> bool:
         from pipeline.fast_validate import validate_frame_fast
         from pipeline.validate import validate_frame
 
-        block = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending)
-        self.pending, self.pending_rows = [], 0
+        if block.empty:
+            return True
         batch_id = self.outcome.batch_id[:16] + (f"-{self.blocks}" if self.blocks else "")
         first = self.blocks == 0
         self.blocks += 1
         if first:
-            report = validate_frame(block, self.spec, batch_id=batch_id)
-        else:
-            report = validate_frame_fast(block, self.spec, batch_id=batch_id)
-        for warning in report.warnings:
-            if warning not in self.outcome.warnings:
-                self.outcome.warnings.append(warning)
+            # Written before its verdict: nothing reads the work file until `finish`.
+            self.first_check = threading.Thread(
+                target=self._check_first, args=(block, batch_id), name="curate-gx", daemon=True
+            )
+            self.first_check.start()
+            self._write(block)
+            return True
+        report = validate_frame_fast(block, self.spec, batch_id=batch_id)
+        self.later_warnings.extend(w for w in report.warnings if w not in self.later_warnings)
         if not report.success:
-            if not first:  # people get the Data Docs of the failing block
-                report = validate_frame(block, self.spec, batch_id=batch_id)
-            self.report = report
-            self.failures = list(report.critical_failures)
+            # People get the Data Docs of the failing block.
+            self.report = validate_frame(block, self.spec, batch_id=batch_id)
+            self.failures = list(self.report.critical_failures)
             return False
-        self.report = self.report or report
         self._write(block)
         return True
 
@@ -170,15 +273,14 @@ class _ValidatedSink:
             )
             table = table.replace_schema_metadata(self.schema.metadata)
             # snappy: pyarrow's and pandas' default; zstd's smaller files cost 2x the time.
-            self.writer = pq.ParquetWriter(self.path, self.schema, compression="snappy")
-        self.writer.write_table(table, row_group_size=256 * 1024)
+            self.writer = pq.ParquetWriter(
+                self.path,
+                self.schema,
+                compression="snappy",
+                use_dictionary=_dictionary_columns(self.schema),
+            )
+        self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self.outcome.rows_written += table.num_rows
-
-    def close(self) -> None:
-        """Close the Parquet file (safe to call twice)."""
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
 
 
 # Excel's limit is 16,384; pandas takes seconds per thousand repeated header names.
@@ -235,7 +337,7 @@ def curate_file(
     stats = ConversionStats()
     duplicates = _DuplicateCounter(drop=spec.duplicates == "drop")
     plans: list[ColumnPlan] | None = None
-    sink = _ValidatedSink(work_dir / "curated.parquet", spec, outcome)
+    sink = _ValidatedSink(work_dir / "curated.parquet", spec, outcome, duplicates)
     try:
         for parsed in iter_chunks(path, fmt, settings.chunk_rows, on_bytes):
             outcome.rows_read += len(parsed)
@@ -251,10 +353,9 @@ def curate_file(
             chunk = pd.DataFrame(
                 {p.name: convert_column(parsed[p.name], p, stats, fmt.decimal) for p in plans}
             )
-            if not sink.add(duplicates.process(chunk), settings.validation_rows):
+            if not sink.add(chunk, settings.validation_rows):
                 break
-        else:
-            sink.flush()
+        sink.finish()
     except UnreadableTableError as error:
         raise DataProblem(str(error)) from error
     finally:

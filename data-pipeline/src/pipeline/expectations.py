@@ -32,6 +32,9 @@ TYPE_LISTS: dict[str, list[str]] = {
 def _expectations_module() -> Any:
     # Typed as Any: great-expectations builds its expectation classes dynamically, and
     # mypy cannot see them as exported names.
+    from pipeline.gx_import import wait_for_background_import
+
+    wait_for_background_import()
     import great_expectations.expectations
 
     return great_expectations.expectations

@@ -131,12 +131,16 @@ def ingest_raw_object(
     # Imported here: pandas, pyarrow and great-expectations are heavy, and DAG files
     # import this module at parse time.
     from pipeline.curate import curate_file
+    from pipeline.gx_import import import_in_background
 
     day = today or _today()
     dataset = layout.dataset_of_raw_key(raw_key)
     info = lake.head(raw_key)
     if info is None:
         raise FileNotFoundError(f"{raw_key} is not in {lake.url} (already processed?)")
+    # pandas and pyarrow are imported (above) before this thread starts, so the two
+    # threads never import the same heavy package at once.
+    import_in_background()
     sha256 = lake.sha256(raw_key)
     outcome = IngestOutcome(
         raw_key=raw_key,

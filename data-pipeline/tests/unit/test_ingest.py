@@ -155,11 +155,20 @@ def test_ingest_on_s3_lake(s3_lake: Lake) -> None:
     assert len(read_curated(s3_lake, outcome.curated_key or "")) == 1599
 
 
-def test_bad_value_in_a_later_block_is_caught(file_lake: Lake) -> None:
-    """Blocks after the first are checked by the vectorised suite; nothing slips through."""
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        pytest.param(2500, id="later-block-vectorised-suite"),
+        # great-expectations checks the first block on its own thread while later
+        # blocks are written: its verdict still decides for the whole file.
+        pytest.param(10, id="first-block-great-expectations"),
+    ],
+)
+def test_bad_value_in_any_block_is_caught(file_lake: Lake, bad_row: int) -> None:
+    """Every block is validated, whichever evaluator checks it; nothing slips through."""
     settings = PipelineSettings(LAKE_URL=file_lake.url, chunk_rows=1000, validation_rows=1000)
-    rows = [ROW] * 3000
-    rows[2500] = ROW.replace("3.51", "40")
+    rows = [ROW] * 5000
+    rows[bad_row] = ROW.replace("3.51", "40")
     key = put(file_lake, "late.csv", (HEADER + "".join(rows)).encode())
     outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
     assert outcome.status == "quarantined"
@@ -167,6 +176,20 @@ def test_bad_value_in_a_later_block_is_caught(file_lake: Lake) -> None:
     assert not list(file_lake.list("curated/"))
     assert outcome.validation_report_key is not None
     assert file_lake.exists(outcome.validation_report_key)
+
+
+def test_a_big_clean_file_is_written_whole_and_in_order(file_lake: Lake) -> None:
+    """Many blocks through the writer thread: every row once, in the file's order."""
+    settings = PipelineSettings(LAKE_URL=file_lake.url, chunk_rows=1000, validation_rows=1000)
+    rows = [ROW.replace("9.4", f"{9 + (i % 1000) / 1000:.3f}") for i in range(7500)]
+    key = put(file_lake, "big.csv", (HEADER + "".join(rows)).encode())
+    outcome = ingest_raw_object(file_lake, key, settings, today=DAY)
+    assert outcome.status == "curated", outcome.reason
+    frame = read_curated(file_lake, outcome.curated_key or "")
+    assert len(frame) == outcome.rows_written == 7500
+    expected = [round(9 + (i % 1000) / 1000, 3) for i in range(7500)]
+    assert frame["alcohol"].round(3).tolist() == expected
+    assert outcome.duplicate_rows == 6500
 
 
 def test_same_bytes_in_another_partition_is_another_batch(
