@@ -1,7 +1,14 @@
 """Ingestion throughput and peak memory on a generated CSV, beside a plain pandas baseline.
 
 Each variant runs in a fresh subprocess so its peak RSS is its own. The baseline is what
-the replaced system did: `pandas.read_csv` of the whole file, then `to_parquet`.
+the replaced system did: `pandas.read_csv` of the whole file, then `to_parquet`; its
+imports happen before its clock starts. Ours is measured twice:
+
+- steady state: the process has already ingested one small file of the dataset (its
+  imports are done and its great-expectations suite is built), as an ingest task that
+  processes several files is after the first; this is the throughput figure.
+- cold process: the clock also covers importing great-expectations (seconds, once per
+  process) and building the suite.
 """
 
 from __future__ import annotations
@@ -68,24 +75,32 @@ print(json.dumps({"seconds": elapsed, "rows": len(frame),
 """
 
 OURS = """
-import json, resource, sys, time
+import json, resource, shutil, sys, tempfile, time
 from pathlib import Path
 from pipeline.ingest import ingest_raw_object
 from pipeline.lake import LocalLake
 from pipeline.settings import PipelineSettings
-lake_root, datasets_dir, source = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+lake_dir, datasets_dir, source = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+lake_dir.mkdir(exist_ok=True)
+lake_root = Path(tempfile.mkdtemp(dir=lake_dir))  # a fresh lake: nothing already processed
 lake = LocalLake(lake_root)
+settings = PipelineSettings(LAKE_URL=lake.url, datasets_dir=datasets_dir)
+if sys.argv[4] == "steady":
+    with source.open("rb") as handle:
+        head = b"".join(handle.readline() for _ in range(2001))
+    lake.write_bytes("raw/bench/warm-up.csv", head)
+    warm = ingest_raw_object(lake, "raw/bench/warm-up.csv", settings)
+    assert warm.status == "curated", warm.reason
 key = "raw/bench/" + source.name
 lake_path = lake_root / key
 lake_path.parent.mkdir(parents=True, exist_ok=True)
 source.replace(lake_path)  # dropping the file into raw/ is not part of the measured work
-settings = PipelineSettings(LAKE_URL=lake.url, datasets_dir=datasets_dir)
 start = time.perf_counter()
 outcome = ingest_raw_object(lake, key, settings)
 elapsed = time.perf_counter() - start
 lake.move_verified(outcome.destination_key, key)  # put it back for the next repetition
-lake.delete("_state/processed/bench/" + outcome.sha256 + ".json")
 lake_path.replace(source)
+shutil.rmtree(lake_root)
 print(json.dumps({"seconds": elapsed, "rows": outcome.rows_written, "status": outcome.status,
                   "reason": outcome.reason,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -117,12 +132,15 @@ def run(megabytes: int = 500, repetitions: int = 3) -> dict[str, Any]:
                 columns="\n".join(f"  {n}: {{type: float, min: 0, max: 100}}" for n in FEATURES)
             )
         )
-        baseline, ours = [], []
+        baseline, ours, cold = [], [], []
+        lake = str(work_dir / "lakes")
         for _ in range(repetitions):
             baseline.append(_run(BASELINE, str(source), str(work_dir / "baseline.parquet")))
-            ours.append(_run(OURS, str(work_dir / "lake"), str(datasets), str(source)))
-    if any(r["status"] != "curated" for r in ours):
-        raise RuntimeError(f"the benchmark file was not curated: {ours[0]['reason']}")
+            ours.append(_run(OURS, lake, str(datasets), str(source), "steady"))
+            cold.append(_run(OURS, lake, str(datasets), str(source), "cold"))
+    for runs in (ours, cold):
+        if any(r["status"] != "curated" for r in runs):
+            raise RuntimeError(f"the benchmark file was not curated: {runs[0]['reason']}")
 
     def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -139,8 +157,12 @@ def run(megabytes: int = 500, repetitions: int = 3) -> dict[str, Any]:
         "repetitions": repetitions,
         "baseline": summary(baseline),
         "ours": summary(ours),
+        "ours_cold": summary(cold),
     }
     figures["speed_ratio"] = round(figures["ours"]["mb_per_s"] / figures["baseline"]["mb_per_s"], 2)
+    figures["cold_speed_ratio"] = round(
+        figures["ours_cold"]["mb_per_s"] / figures["baseline"]["mb_per_s"], 2
+    )
     figures["markdown"] = markdown(figures)
     return figures
 
@@ -157,12 +179,16 @@ def markdown(figures: dict[str, Any]) -> str:
     ]
     for name, label in [
         ("baseline", "pandas `read_csv` + `to_parquet` (baseline)"),
-        ("ours", "`pipeline ingest` (sniff, clean, validate, curate, archive)"),
+        ("ours", "`pipeline ingest` (sniff, clean, validate, curate, archive), steady state"),
+        ("ours_cold", "`pipeline ingest`, cold process (+ importing great-expectations)"),
     ]:
         row = figures[name]
         lines.append(f"| {label} | {row['seconds']} | {row['mb_per_s']} | {row['peak_mb']} |")
     lines.append("")
-    lines.append(f"Throughput ratio ours / baseline: **{figures['speed_ratio']}x**.")
+    lines.append(
+        f"Throughput ratio ours / baseline: **{figures['speed_ratio']}x** in steady state, "
+        f"{figures['cold_speed_ratio']}x for a cold process."
+    )
     return "\n".join(lines)
 
 
