@@ -287,16 +287,29 @@ class _ValidatedSink:
 MAX_COLUMNS = 10_000
 
 
-def _refuse_too_many_columns(sample: bytes, fmt: CsvFormat) -> None:
+def _first_row_width(sample: bytes, fmt: CsvFormat) -> int:
+    """Fields in the first row of the sample (delimiters counted, quotes ignored)."""
     text = sample.decode(fmt.encoding, errors="replace")
     lines = text.splitlines()
     first = lines[fmt.skip_rows] if len(lines) > fmt.skip_rows else ""
-    columns = first.count(fmt.delimiter) + 1
+    return first.count(fmt.delimiter) + 1
+
+
+def _refuse_too_many_columns(columns: int) -> None:
     if columns > MAX_COLUMNS:
         raise DataProblem(
             f"the first row has {columns:,} columns; more than {MAX_COLUMNS:,} is refused "
             "(a table this wide is almost always a file without line breaks)"
         )
+
+
+def chunk_rows_for(columns: int, settings: PipelineSettings) -> int:
+    """Rows per parsed chunk: `chunk_rows`, fewer when `chunk_cells` says the rows are wide.
+
+    A chunk's memory is about proportional to its cells, so narrow files get long chunks
+    (less per-chunk overhead) and a file of thousands of columns short ones.
+    """
+    return max(1, min(settings.chunk_rows, settings.chunk_cells // max(columns, 1)))
 
 
 def curate_file(
@@ -329,7 +342,8 @@ def curate_file(
             f"the first line is longer than {len(sample):,} bytes: this is not a table of "
             "rows (one huge line without line breaks)"
         )
-    _refuse_too_many_columns(sample, fmt)
+    width = _first_row_width(sample, fmt)
+    _refuse_too_many_columns(width)
     outcome.format = fmt.contract_dict()
     logger.info("%s: detected %s", raw_key, fmt.describe())
 
@@ -339,7 +353,7 @@ def curate_file(
     plans: list[ColumnPlan] | None = None
     sink = _ValidatedSink(work_dir / "curated.parquet", spec, outcome, duplicates)
     try:
-        for parsed in iter_chunks(path, fmt, settings.chunk_rows, on_bytes):
+        for parsed in iter_chunks(path, fmt, chunk_rows_for(width, settings), on_bytes):
             outcome.rows_read += len(parsed)
             names, notes = clean_column_names(list(parsed.columns))
             parsed.columns = pd.Index(names)

@@ -41,7 +41,12 @@ class PipelineSettings(BaseSettings):
         description="file:///abs/path or s3://bucket[/prefix]",
     )
     datasets_dir: Path = Field(default_factory=default_datasets_dir)
-    chunk_rows: int = Field(default=100_000, ge=1_000, description="rows per streamed chunk")
+    chunk_rows: int = Field(default=250_000, ge=1_000, description="most rows per streamed chunk")
+    chunk_cells: int = Field(
+        default=3_000_000,
+        ge=10_000,
+        description="most cells (rows x columns) per streamed chunk: wide files get fewer rows",
+    )
     validation_rows: int = Field(
         default=250_000,
         ge=1_000,
