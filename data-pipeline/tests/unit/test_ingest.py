@@ -13,6 +13,7 @@ import pytest
 
 from pipeline import layout
 from pipeline.curate import chunk_rows_for
+from pipeline.datasets import load_dataset_spec
 from pipeline.ingest import find_new_raw_keys, ingest_raw_object, unique_destination
 from pipeline.lake import Lake
 from pipeline.settings import PipelineSettings
@@ -214,3 +215,25 @@ def test_chunks_are_shorter_for_wide_files() -> None:
     assert chunk_rows_for(12, settings) == 250_000
     assert chunk_rows_for(3_000, settings) == 1_000
     assert chunk_rows_for(10_000, settings) * 10_000 <= 3_000_000
+
+
+@pytest.mark.parametrize(
+    ("source", "rows", "duplicates"),
+    [(RED_WINE, 1599, 240), (WHITE_WINE, 4898, 937)],
+    ids=["red", "white"],
+)
+def test_declared_drop_policy_removes_exact_duplicates_across_chunks(
+    file_lake: Lake, settings: PipelineSettings, source: Path, rows: int, duplicates: int
+) -> None:
+    """With `duplicates: drop`, repeats are removed even when the copies sit in different
+    1,000-row chunks, and the number removed is reported."""
+    spec = load_dataset_spec("wine_quality", settings.datasets_dir)
+    dropping = spec.model_copy(update={"duplicates": "drop"})
+    key = put(file_lake, source.name, source.read_bytes())
+    outcome = ingest_raw_object(file_lake, key, settings, spec=dropping, today=DAY)
+    assert outcome.status == "curated", outcome.reason
+    assert outcome.rows_read == rows
+    assert outcome.duplicate_rows == outcome.duplicates_dropped == duplicates
+    frame = read_curated(file_lake, outcome.curated_key or "")
+    assert len(frame) == outcome.rows_written == rows - duplicates
+    assert not frame.duplicated().any()
