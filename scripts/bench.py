@@ -96,7 +96,8 @@ def main(selected: list[str]) -> int:
             "",
             table,
             "",
-            f"_({time.perf_counter() - started:.0f} s)_",
+            # Sections can be re-run one at a time, so each carries its own date.
+            f"_({time.perf_counter() - started:.0f} s; run {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC)_",
             "",
         ]
     parts += [
