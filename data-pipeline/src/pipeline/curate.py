@@ -176,10 +176,6 @@ class _DuplicateCounter:
         return self.spill.count_repeats()
 
 
-# pyarrow's default row group; 256k-row groups cost a third more time to write.
-ROW_GROUP_ROWS = 1024 * 1024
-
-
 def _dictionary_columns(schema: pa.Schema) -> list[str]:
     # Measured values (floats) rarely repeat enough for a dictionary: the writer fills one
     # per row group, finds it too big and falls back to plain, which costs ~35% of the
@@ -279,12 +275,9 @@ class _ValidatedSink:
             return
         block = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending)
         self.pending, self.pending_rows = [], 0
-        while self.worker.is_alive():
-            try:
-                self.queue.put(block, timeout=0.5)
-                return
-            except queue.Full:
-                continue
+        # The writer takes every block until the sentinel (it catches its own errors and
+        # then drains), so a blocking put always returns.
+        self.queue.put(block)
 
     def _stop_threads(self) -> None:
         if self.worker.is_alive():
@@ -354,7 +347,8 @@ class _ValidatedSink:
                 compression="snappy",
                 use_dictionary=_dictionary_columns(self.schema),
             )
-        self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+        # One row group per block (blocks are far below pyarrow's 1Mi-row cap).
+        self.writer.write_table(table)
         self.outcome.rows_written += table.num_rows
 
 

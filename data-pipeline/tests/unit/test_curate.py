@@ -1,4 +1,4 @@
-"""Duplicate counting in bounded memory: the spill to disk and the seen-hash runs."""
+"""curate.py: chunk sizing, and duplicate counting in bounded memory."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.curate import _DuplicateCounter, _HashSpill, _SeenHashes
+from pipeline.curate import _DuplicateCounter, _HashSpill, _SeenHashes, chunk_rows_for
+from pipeline.settings import PipelineSettings
 
 
 def _hashes(rng: np.random.Generator, rows: int, distinct: int) -> np.ndarray:
@@ -68,3 +69,11 @@ def test_duplicate_counter_matches_pandas_over_many_chunks(tmp_path: Path, drop:
     assert counter.duplicates() == int(frame.duplicated().sum())
     if drop:
         assert pd.concat(kept).equals(frame.drop_duplicates())
+
+
+def test_chunks_are_shorter_for_wide_files() -> None:
+    """Memory follows cells, not rows: a wide file gets proportionally shorter chunks."""
+    settings = PipelineSettings(chunk_rows=250_000, chunk_cells=3_000_000)
+    assert chunk_rows_for(12, settings) == 250_000
+    assert chunk_rows_for(3_000, settings) == 1_000
+    assert chunk_rows_for(10_000, settings) * 10_000 <= 3_000_000

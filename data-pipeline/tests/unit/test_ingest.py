@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from pipeline import layout
-from pipeline.curate import chunk_rows_for
 from pipeline.datasets import load_dataset_spec
 from pipeline.ingest import find_new_raw_keys, ingest_raw_object, unique_destination
 from pipeline.lake import Lake
@@ -207,14 +206,6 @@ def test_same_bytes_in_another_partition_is_another_batch(
     white_key = put(file_lake, "red.csv", data, partition="wine_type=white")
     third = ingest_raw_object(file_lake, white_key, settings, today=DAY)
     assert third.status == "curated" and third.curated_key != second.curated_key
-
-
-def test_chunks_are_shorter_for_wide_files() -> None:
-    """Memory follows cells, not rows: a wide file gets proportionally shorter chunks."""
-    settings = PipelineSettings(chunk_rows=250_000, chunk_cells=3_000_000)
-    assert chunk_rows_for(12, settings) == 250_000
-    assert chunk_rows_for(3_000, settings) == 1_000
-    assert chunk_rows_for(10_000, settings) * 10_000 <= 3_000_000
 
 
 @pytest.mark.parametrize(
