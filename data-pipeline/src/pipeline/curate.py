@@ -1,20 +1,34 @@
-"""From a local raw file to a curated Parquet file: the content half of ingestion."""
+"""From a local raw file to a curated Parquet file: the content half of ingestion.
+
+A big file is cut into byte blocks at line breaks (`pipeline.blocks`) that are parsed,
+cleaned, typed, hashed and checked on `ingest_threads` threads, then counted, validated
+and written in file order (`pipeline.curation`). Files that cannot be cut (UTF-16, an
+escape character, a multi-row header...), small files, and any file where a block does not
+parse on its own are read as one stream of chunks instead; the stream reader is the one
+that words parse errors for the quarantine.
+"""
 
 from __future__ import annotations
 
-import json
+import codecs
 import logging
-import queue
-import threading
-from collections.abc import Callable
+import shutil
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from pipeline.blocks import (
+    NotSplittable,
+    first_block_options,
+    iter_blocks,
+    later_block_options,
+    parse_block,
+    why_not_splittable,
+)
 from pipeline.clean import (
     ColumnPlan,
     ConversionStats,
@@ -23,15 +37,21 @@ from pipeline.clean import (
     infer_column_type,
     strip_text,
 )
+from pipeline.curation import Curation, PreparedBlock, SourceInfo, table_of
 from pipeline.datasets import DatasetSpec
 from pipeline.lake import Lake
 from pipeline.outcome import DataProblem, IngestOutcome
-from pipeline.read import UnreadableTableError, iter_chunks
+from pipeline.read import (
+    UnreadableTableError,
+    iter_chunks,
+    name_headerless,
+    needs_shape_fix,
+)
+from pipeline.row_hashes import DuplicateCounter, row_hashes
 from pipeline.settings import PipelineSettings
 from pipeline.sniff import CsvFormat, NotATableError, detect_format
 
-if TYPE_CHECKING:
-    from pipeline.validate import ValidationReport
+Item = TypeVar("Item")
 
 logger = logging.getLogger(__name__)
 
@@ -71,287 +91,6 @@ def _plan_columns(first: pd.DataFrame, spec: DatasetSpec) -> list[ColumnPlan]:
     return plans
 
 
-class _SeenHashes:
-    """Row hashes seen so far, for dropping duplicates: 8 bytes a unique row.
-
-    Sorted numpy runs merged like a log-structured tree (a run is merged into the one
-    before it once it is as big), so membership is a few binary searches and every hash
-    is copied O(log n) times. A Python set would cost ~70 bytes a row.
-    """
-
-    def __init__(self) -> None:
-        self.runs: list[np.ndarray] = []
-
-    def contains(self, hashes: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(hashes), dtype=bool)
-        for run in self.runs:
-            where = np.searchsorted(run, hashes)
-            inside = where < len(run)
-            found[inside] |= run[where[inside]] == hashes[inside]
-        return found
-
-    def add(self, hashes: np.ndarray) -> None:
-        run = np.sort(hashes)
-        while self.runs and len(self.runs[-1]) <= len(run):
-            run = np.concatenate([self.runs.pop(), run])
-            run.sort(kind="stable")
-        self.runs.append(run)
-
-
-class _HashSpill:
-    """Row hashes for counting duplicates, spilled to disk in hash partitions.
-
-    Counting repeats needs every row's hash; 8 bytes a row is 800 MB for 100M rows, so
-    past `memory_rows` the hashes go to one of PARTITIONS files by their top bits. Equal
-    hashes land in the same file, so repeats are counted one partition at a time.
-    """
-
-    PARTITIONS = 64
-
-    def __init__(self, folder: Path, memory_rows: int = 4_000_000) -> None:
-        self.folder = folder
-        self.memory_rows = memory_rows
-        self.buffered: list[np.ndarray] = []
-        self.buffered_rows = 0
-        self.spilled = False
-
-    def add(self, hashes: np.ndarray) -> None:
-        self.buffered.append(hashes)
-        self.buffered_rows += len(hashes)
-        if self.buffered_rows > self.memory_rows:
-            self._spill()
-
-    def _spill(self) -> None:
-        hashes = np.concatenate(self.buffered)
-        self.buffered, self.buffered_rows = [], 0
-        partition = (hashes >> np.uint64(58)).astype(np.intp)  # top 6 bits: 64 partitions
-        order = np.argsort(partition, kind="stable")
-        bounds = np.searchsorted(partition[order], np.arange(self.PARTITIONS + 1))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for index in range(self.PARTITIONS):
-            part = hashes[order[bounds[index] : bounds[index + 1]]]
-            if len(part):
-                with (self.folder / f"{index:02d}.u64").open("ab") as handle:
-                    part.tofile(handle)
-        self.spilled = True
-
-    def count_repeats(self) -> int:
-        """Rows whose hash appeared on an earlier row."""
-        if not self.spilled:
-            if not self.buffered:
-                return 0
-            # pandas' hash table counts repeats in one pass; np.unique sorts (10x slower).
-            return int(pd.Series(np.concatenate(self.buffered)).duplicated().sum())
-        if self.buffered:
-            self._spill()
-        repeats = 0
-        for path in sorted(self.folder.glob("*.u64")):
-            repeats += int(pd.Series(np.fromfile(path, dtype=np.uint64)).duplicated().sum())
-        return repeats
-
-
-class _DuplicateCounter:
-    """Counts (and optionally filters) exact duplicate rows across chunks, in bounded memory."""
-
-    def __init__(self, drop: bool, spill_folder: Path) -> None:
-        self.drop = drop
-        self.seen = _SeenHashes()
-        self.spill = _HashSpill(spill_folder)
-        self.dropped = 0
-
-    def process(self, chunk: pd.DataFrame) -> pd.DataFrame:
-        hashes = pd.util.hash_pandas_object(chunk, index=False).to_numpy()
-        if not self.drop:
-            self.spill.add(hashes)
-            return chunk
-        keep = ~pd.Series(hashes).duplicated().to_numpy()
-        keep &= ~self.seen.contains(hashes)
-        self.seen.add(hashes[keep])
-        self.dropped += int((~keep).sum())
-        return chunk[keep]
-
-    def duplicates(self) -> int:
-        if self.drop:
-            return self.dropped
-        return self.spill.count_repeats()
-
-
-def _dictionary_columns(schema: pa.Schema) -> list[str]:
-    # Measured values (floats) rarely repeat enough for a dictionary: the writer fills one
-    # per row group, finds it too big and falls back to plain, which costs ~35% of the
-    # write time. Text, integers and booleans do repeat (categories, codes, scores).
-    return [f.name for f in schema if not pa.types.is_floating(f.type)]
-
-
-class _ValidatedSink:
-    """Validates cleaned blocks and writes them to Parquet, off the parsing thread.
-
-    The parsing thread cleans chunks and queues them (`add`); a writer thread counts
-    duplicate rows, validates each block and writes it; the first block (the whole file
-    for files of up to `validation_rows` rows) is validated by great-expectations on a
-    third thread, which also renders the Data Docs. Hashing, vectorised checks and
-    Parquet encoding are numpy and Arrow code that releases the GIL, so the threads
-    overlap on two cores. At most one block waits in the queue, which bounds memory.
-
-    great-expectations costs a second or more per call plus a per-row Python loop in
-    range checks, so later blocks of a big file go through `validate_frame_fast`, the
-    same suite vectorised. Blocks are written to a local work file as they come; the
-    caller publishes it only when every block passed (`failures` is empty).
-    """
-
-    def __init__(
-        self, path: Path, spec: DatasetSpec, outcome: IngestOutcome, duplicates: _DuplicateCounter
-    ) -> None:
-        self.path = path
-        self.spec = spec
-        self.outcome = outcome
-        self.duplicates = duplicates
-        self.pending: list[pd.DataFrame] = []
-        self.pending_rows = 0
-        self.blocks = 0
-        self.writer: pq.ParquetWriter | None = None
-        self.schema: pa.Schema | None = None
-        self.report: ValidationReport | None = None
-        self.failures: list[str] = []
-        self.failed = threading.Event()
-        self.error: BaseException | None = None
-        self.later_warnings: list[str] = []
-        self.first_report: ValidationReport | None = None
-        self.first_check: threading.Thread | None = None
-        self.queue: queue.Queue[pd.DataFrame | None] = queue.Queue(maxsize=1)
-        self.worker = threading.Thread(target=self._work, name="curate-writer", daemon=True)
-        self.worker.start()
-
-    def add(self, chunk: pd.DataFrame, block_rows: int) -> bool:
-        """Queue a chunk; hand a full block to the writer. False once a block failed."""
-        if chunk.empty:
-            return not self._stopped()
-        self.pending.append(chunk)
-        self.pending_rows += len(chunk)
-        if self.pending_rows >= block_rows:
-            self._hand_over()
-        return not self._stopped()
-
-    def finish(self) -> None:
-        """Hand over what is queued, wait for every check and write, settle the verdict.
-
-        Re-raises an exception a thread met (a storage or library error).
-        """
-        if not self._stopped():
-            self._hand_over()
-        self._stop_threads()
-        if self.error is not None:
-            raise self.error
-        first = self.first_report
-        if first is not None:
-            for warning in [*first.warnings, *self.later_warnings]:
-                if warning not in self.outcome.warnings:
-                    self.outcome.warnings.append(warning)
-            if not first.success:  # the earliest failing block is the one reported
-                self.report = first
-                self.failures = list(first.critical_failures)
-            else:
-                self.report = self.report or first
-        if self.failures:
-            self.failed.set()
-
-    def close(self) -> None:
-        """Stop the threads and close the Parquet file (safe to call twice)."""
-        self._stop_threads()
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-
-    def _stopped(self) -> bool:
-        first = self.first_report
-        return (
-            self.failed.is_set()
-            or self.error is not None
-            or (first is not None and not first.success)
-        )
-
-    def _hand_over(self) -> None:
-        if not self.pending:
-            return
-        block = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending)
-        self.pending, self.pending_rows = [], 0
-        # The writer takes every block until the sentinel (it catches its own errors and
-        # then drains), so a blocking put always returns.
-        self.queue.put(block)
-
-    def _stop_threads(self) -> None:
-        if self.worker.is_alive():
-            self.queue.put(None)
-            self.worker.join()
-        if self.first_check is not None:
-            self.first_check.join()
-
-    def _work(self) -> None:
-        while (block := self.queue.get()) is not None:
-            if self._stopped():
-                continue  # drain: the parsing thread stops at its next chunk
-            try:
-                if not self._validate_and_write(self.duplicates.process(block)):
-                    self.failed.set()
-            except BaseException as error:  # re-raised on the caller's thread
-                self.error = error
-
-    def _check_first(self, block: pd.DataFrame, batch_id: str) -> None:
-        from pipeline.validate import validate_frame
-
-        try:
-            self.first_report = validate_frame(block, self.spec, batch_id=batch_id)
-        except BaseException as error:  # re-raised on the caller's thread
-            self.error = error
-
-    def _validate_and_write(self, block: pd.DataFrame) -> bool:
-        from pipeline.fast_validate import validate_frame_fast
-        from pipeline.validate import validate_frame
-
-        if block.empty:
-            return True
-        batch_id = self.outcome.batch_id[:16] + (f"-{self.blocks}" if self.blocks else "")
-        first = self.blocks == 0
-        self.blocks += 1
-        if first:
-            # Written before its verdict: nothing reads the work file until `finish`.
-            self.first_check = threading.Thread(
-                target=self._check_first, args=(block, batch_id), name="curate-gx", daemon=True
-            )
-            self.first_check.start()
-            self._write(block)
-            return True
-        report = validate_frame_fast(block, self.spec, batch_id=batch_id)
-        self.later_warnings.extend(w for w in report.warnings if w not in self.later_warnings)
-        if not report.success:
-            # People get the Data Docs of the failing block.
-            self.report = validate_frame(block, self.spec, batch_id=batch_id)
-            self.failures = list(self.report.critical_failures)
-            return False
-        self._write(block)
-        return True
-
-    def _write(self, block: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(block, schema=self.schema, preserve_index=False)
-        if self.writer is None:
-            source = {"raw_key": self.outcome.raw_key, "sha256": self.outcome.sha256,
-                      "format": self.outcome.format}  # fmt: skip
-            self.schema = table.schema.with_metadata(
-                {b"pipeline.source": json.dumps(source).encode()}
-            )
-            table = table.replace_schema_metadata(self.schema.metadata)
-            # snappy: pyarrow's and pandas' default; zstd's smaller files cost 2x the time.
-            self.writer = pq.ParquetWriter(
-                self.path,
-                self.schema,
-                compression="snappy",
-                use_dictionary=_dictionary_columns(self.schema),
-            )
-        # One row group per block (blocks are far below pyarrow's 1Mi-row cap).
-        self.writer.write_table(table)
-        self.outcome.rows_written += table.num_rows
-
-
 # Excel's limit is 16,384; pandas takes seconds per thousand repeated header names.
 MAX_COLUMNS = 10_000
 
@@ -379,6 +118,164 @@ def chunk_rows_for(columns: int, settings: PipelineSettings) -> int:
     (less per-chunk overhead) and a file of thousands of columns short ones.
     """
     return max(1, min(settings.chunk_rows, settings.chunk_cells // max(columns, 1)))
+
+
+class _Typer:
+    """Turns parsed chunks into typed frames: clean names, trimmed text, Hive columns, types.
+
+    Names and types are decided once, on the first chunk (`plan`); every chunk after it is
+    converted the same way, on whichever thread prepares it.
+    """
+
+    def __init__(self, spec: DatasetSpec, fmt: CsvFormat, extra_columns: dict[str, str]) -> None:
+        self.spec = spec
+        self.decimal = fmt.decimal
+        self.extra_columns = extra_columns
+        self.names: list[str] = []
+        self.plans: list[ColumnPlan] = []
+        self.notes: list[str] = []
+
+    def plan(self, first: pd.DataFrame) -> None:
+        """Decide names and types from the first chunk; `DataProblem` if columns are missing."""
+        self.names, self.notes = clean_column_names(list(first.columns))
+        self.plans = _plan_columns(self._cleaned(first), self.spec)
+
+    def _cleaned(self, parsed: pd.DataFrame) -> pd.DataFrame:
+        parsed.columns = pd.Index(self.names)
+        parsed = strip_text(parsed)
+        for name, value in self.extra_columns.items():
+            if name not in parsed.columns:
+                parsed[name] = value
+        return parsed
+
+    def typed(self, parsed: pd.DataFrame, stats: ConversionStats) -> pd.DataFrame:
+        """The chunk with planned names and types; cells that do not fit are counted."""
+        cleaned = self._cleaned(parsed)
+        columns = {
+            p.name: convert_column(cleaned[p.name], p, stats, self.decimal) for p in self.plans
+        }
+        # copy=False: no consolidation into one 2-D block (a copy of every column).
+        return pd.DataFrame(columns, copy=False)
+
+
+def _prepare(
+    typer: _Typer,
+    curation: Curation,
+    parsed: pd.DataFrame,
+    *,
+    check: bool = True,
+    end_byte: int | None = None,
+) -> PreparedBlock:
+    from pipeline.fast_validate import validate_frame_fast
+
+    stats = ConversionStats()
+    rows = len(parsed)
+    frame = typer.typed(parsed, stats)
+    table = table_of(frame, curation.schema)
+    if curation.schema is None:
+        curation.fix_schema(table)
+    report = validate_frame_fast(frame, typer.spec, batch_id="") if check else None
+    return PreparedBlock(frame, table, row_hashes(frame), stats, rows, report, end_byte)
+
+
+def _feed(
+    curation: Curation,
+    items: Iterator[Item],
+    work: Callable[[Item], PreparedBlock],
+    threads: int,
+    on_bytes: Callable[[int], None] | None,
+) -> None:
+    """Prepare `items` on `threads` threads and hand them to `curation` in order.
+
+    At most `threads + 1` prepared or preparing blocks wait, which bounds memory. Stops
+    at the first block that fails validation; re-raises a worker's exception.
+    """
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="curate") as pool:
+        pending: deque[Future[PreparedBlock]] = deque()
+
+        def take_oldest() -> bool:
+            block = pending.popleft().result()
+            if on_bytes and block.end_byte is not None:
+                on_bytes(block.end_byte)
+            return curation.take(block)
+
+        try:
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) > threads and not take_oldest():
+                    return
+            while pending:
+                if not take_oldest():
+                    return
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _curate_in_blocks(
+    path: Path,
+    fmt: CsvFormat,
+    typer: _Typer,
+    curation: Curation,
+    settings: PipelineSettings,
+    on_bytes: Callable[[int], None] | None,
+) -> None:
+    wide = codecs.lookup(fmt.encoding).name.startswith(("utf-16", "utf-32"))
+    with path.open("rb") as handle:
+        blocks = iter_blocks(handle, settings.block_bytes, fmt.quotechar, check_nul=not wide)
+        first_bytes = next(blocks, memoryview(b""))
+        first = parse_block(first_bytes, first_block_options(fmt))
+        if needs_shape_fix(first):
+            raise NotSplittable("the header and the rows differ by one field")
+        if not fmt.has_header:
+            first = name_headerless(first)
+        later_options = later_block_options(fmt, [str(name) for name in first.columns])
+        typer.plan(first.copy(deep=False))
+        curation.take(_prepare(typer, curation, first, check=False, end_byte=len(first_bytes)))
+
+        def positioned() -> Iterator[tuple[memoryview, int]]:
+            end = len(first_bytes)
+            for data in blocks:
+                end += len(data)
+                yield data, end
+
+        def work(item: tuple[memoryview, int]) -> PreparedBlock:
+            parsed = parse_block(item[0], later_options, columns=len(first.columns))
+            return _prepare(typer, curation, parsed, end_byte=item[1])
+
+        _feed(curation, positioned(), work, settings.ingest_threads, on_bytes)
+
+
+def _curate_streamed(
+    path: Path,
+    fmt: CsvFormat,
+    typer: _Typer,
+    curation: Curation,
+    chunk_rows: int,
+    settings: PipelineSettings,
+    on_bytes: Callable[[int], None] | None,
+) -> None:
+    chunks = iter_chunks(path, fmt, chunk_rows, on_bytes)
+    first = next(chunks, None)
+    if first is None:
+        return
+    typer.plan(first.copy(deep=False))
+    curation.take(_prepare(typer, curation, first, check=False))
+    _feed(
+        curation,
+        chunks,
+        lambda parsed: _prepare(typer, curation, parsed),
+        settings.ingest_threads,
+        None,
+    )
+
+
+def _why_stream(fmt: CsvFormat, size: int, settings: PipelineSettings) -> str | None:
+    if settings.ingest_threads < 2:
+        return "one ingest thread"
+    if size <= 2 * settings.block_bytes:
+        return "a small file"
+    return why_not_splittable(fmt)
 
 
 def curate_file(
@@ -416,66 +313,96 @@ def curate_file(
     outcome.format = fmt.contract_dict()
     logger.info("%s: detected %s", raw_key, fmt.describe())
 
+    source = SourceInfo(raw_key, outcome.sha256, outcome.format, outcome.batch_id)
     extra_columns = hive_columns(raw_key)
-    stats = ConversionStats()
-    duplicates = _DuplicateCounter(spec.duplicates == "drop", work_dir / "row-hashes")
-    plans: list[ColumnPlan] | None = None
-    sink = _ValidatedSink(work_dir / "curated.parquet", spec, outcome, duplicates)
-    try:
-        for parsed in iter_chunks(path, fmt, chunk_rows_for(width, settings), on_bytes):
-            outcome.rows_read += len(parsed)
-            names, notes = clean_column_names(list(parsed.columns))
-            parsed.columns = pd.Index(names)
-            parsed = strip_text(parsed)  # noqa: PLW2901 - same rows, cleaned in place
-            for name, value in extra_columns.items():
-                if name not in parsed.columns:
-                    parsed[name] = value
-            if plans is None:
-                outcome.notes.extend(notes)
-                plans = _plan_columns(parsed, spec)
-            chunk = pd.DataFrame(
-                {p.name: convert_column(parsed[p.name], p, stats, fmt.decimal) for p in plans}
+
+    def attempt(name: str, run: Callable[[_Typer, Curation], None]) -> tuple[_Typer, Curation]:
+        folder = work_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        typer = _Typer(spec, fmt, extra_columns)
+        duplicates = DuplicateCounter(spec.duplicates == "drop", folder / "row-hashes")
+        curation = Curation(
+            folder / "curated.parquet", spec, source, duplicates, settings.validation_rows
+        )
+        try:
+            run(typer, curation)
+            curation.finish()
+        finally:
+            curation.close()
+        return typer, curation
+
+    why_stream = _why_stream(fmt, size, settings)
+    result: tuple[_Typer, Curation] | None = None
+    if why_stream is None:
+        try:
+            result = attempt(
+                "blocks",
+                lambda typer, curation: _curate_in_blocks(
+                    path, fmt, typer, curation, settings, on_bytes
+                ),
             )
-            if not sink.add(chunk, settings.validation_rows):
-                break
-        sink.finish()
-    except UnreadableTableError as error:
-        raise DataProblem(str(error)) from error
-    finally:
-        sink.close()
-    failures = sink.failures
-    if sink.report is not None:
+        except NotSplittable as error:
+            why_stream = str(error)
+            shutil.rmtree(work_dir / "blocks", ignore_errors=True)
+    if result is None:
+        logger.info("%s: read as one stream (%s)", raw_key, why_stream)
+        chunk_rows = chunk_rows_for(width, settings)
+        try:
+            result = attempt(
+                "stream",
+                lambda typer, curation: _curate_streamed(
+                    path, fmt, typer, curation, chunk_rows, settings, on_bytes
+                ),
+            )
+        except UnreadableTableError as error:
+            raise DataProblem(str(error)) from error
+    typer, curation = result
+    return _conclude(typer, curation, spec, outcome, lake)
+
+
+def _conclude(
+    typer: _Typer, curation: Curation, spec: DatasetSpec, outcome: IngestOutcome, lake: Lake
+) -> Path:
+    outcome.notes.extend(typer.notes)
+    outcome.rows_read = curation.rows_read
+    outcome.rows_written = curation.rows_written
+    for warning in curation.warnings:
+        if warning not in outcome.warnings:
+            outcome.warnings.append(warning)
+    if curation.report is not None:
         from pipeline.validate import write_validation_report
 
         outcome.validation_report_key = write_validation_report(
-            lake, spec.name, outcome.batch_id[:16], sink.report
+            lake, spec.name, outcome.batch_id[:16], curation.report
         )
-    outcome.coerced_cells = stats.coerced
-    outcome.duplicate_rows = duplicates.duplicates()
-    outcome.duplicates_dropped = duplicates.dropped
+    outcome.coerced_cells = curation.stats.coerced
+    outcome.duplicate_rows = curation.duplicates.duplicates()
+    outcome.duplicates_dropped = curation.duplicates.dropped
     if outcome.rows_read == 0:
         raise DataProblem("the file has a header but no data rows")
-    if failures:
+    if curation.failures:
         raise DataProblem(
-            f"{len(failures)} critical expectation(s) of dataset {spec.name!r} failed",
-            failures,
+            f"{len(curation.failures)} critical expectation(s) of dataset {spec.name!r} failed",
+            curation.failures,
         )
     if outcome.rows_written < spec.min_rows:
         raise DataProblem(
             f"only {outcome.rows_written} rows; "
             f"dataset {spec.name!r} needs at least {spec.min_rows}"
         )
-    if stats.coerced:
+    if curation.stats.coerced:
         outcome.warnings.append(
             "cells that did not fit their column's type became missing: "
-            + ", ".join(f"{name} ({count})" for name, count in sorted(stats.coerced.items()))
+            + ", ".join(
+                f"{name} ({count})" for name, count in sorted(curation.stats.coerced.items())
+            )
         )
     logger.info(
         "%s: %d rows read, %d written, %d exact duplicates (%s)",
-        raw_key,
+        outcome.raw_key,
         outcome.rows_read,
         outcome.rows_written,
         outcome.duplicate_rows,
-        "dropped" if duplicates.drop else "kept",
+        "dropped" if curation.duplicates.drop else "kept",
     )
-    return sink.path
+    return curation.path

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.datasets import ColumnSpec, DatasetSpec
@@ -30,18 +31,19 @@ def _entry(
     name: str,
     column: ColumnSpec,
     kwargs: dict[str, Any],
-    failed: pd.Series | None,
+    failed: np.ndarray | None,
     values: pd.Series,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
     success = True
     if failed is not None:
-        count = int(failed.sum())
+        count = int(np.count_nonzero(failed))
         success = count == 0
+        examples = values[failed].head(EXAMPLES).tolist() if count else []
         result = {
             "element_count": len(values),
             "unexpected_count": count,
-            "partial_unexpected_list": json_safe(values[failed].head(EXAMPLES).tolist()),
+            "partial_unexpected_list": json_safe(examples),
         }
     return {
         "expectation": expectation,
@@ -54,13 +56,33 @@ def _entry(
     }
 
 
+def _outside_range(values: pd.Series, present: np.ndarray, column: ColumnSpec) -> np.ndarray:
+    """Rows whose value is outside [min, max], or present but not a number."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        # Plain numpy numbers: compare the array itself (NaN compares False: absent).
+        numbers = values.to_numpy()
+        not_numbers = None
+    else:
+        numeric = pd.to_numeric(values, errors="coerce")
+        numbers = numeric.to_numpy(dtype="float64", na_value=np.nan)
+        not_numbers = present & np.isnan(numbers)
+    outside = np.zeros(len(values), dtype=bool)
+    if column.min is not None:
+        outside |= numbers < column.min
+    if column.max is not None:
+        outside |= numbers > column.max
+    if not_numbers is not None:
+        outside |= not_numbers  # text in a numeric range check
+    return outside
+
+
 def _column_entries(name: str, column: ColumnSpec, frame: pd.DataFrame) -> list[dict[str, Any]]:
     if name not in frame.columns:
         missing = _entry("expect_column_to_exist", name, column, {}, None, pd.Series())
         missing["success"] = False
         return [missing]
     values = frame[name]
-    present = values.notna()
+    present = values.notna().to_numpy(dtype=bool)
     type_entry = _entry(
         "expect_column_values_to_be_in_type_list",
         name,
@@ -76,32 +98,25 @@ def _column_entries(name: str, column: ColumnSpec, frame: pd.DataFrame) -> list[
             _entry("expect_column_values_to_not_be_null", name, column, {}, ~present, values)
         )
     if column.min is not None or column.max is not None:
-        numeric = pd.to_numeric(values, errors="coerce")
-        outside = pd.Series(False, index=values.index)
-        if column.min is not None:
-            outside |= numeric < column.min
-        if column.max is not None:
-            outside |= numeric > column.max
-        outside |= present & numeric.isna()  # text in a numeric range check
         entries.append(
             _entry(
                 "expect_column_values_to_be_between",
                 name,
                 column,
                 {"min_value": column.min, "max_value": column.max},
-                outside.fillna(False).astype(bool),
+                _outside_range(values, present, column),
                 values,
             )
         )
     if column.categories is not None:
-        unknown = present & ~values.astype("string").isin(column.categories)
+        known = values.astype("string").isin(column.categories).to_numpy(dtype=bool, na_value=False)
         entries.append(
             _entry(
                 "expect_column_values_to_be_in_set",
                 name,
                 column,
                 {"value_set": list(column.categories)},
-                unknown.fillna(False).astype(bool),
+                present & ~known,
                 values,
             )
         )

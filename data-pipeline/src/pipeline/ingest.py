@@ -169,7 +169,8 @@ def ingest_raw_object(
         except (LookupError, ValueError) as error:
             return _quarantine(lake, outcome, str(error), [], day)
 
-    with tempfile.TemporaryDirectory(prefix="ingest-") as work:
+    # In a folder lake the work folder is inside it, so the curated file is linked in.
+    with tempfile.TemporaryDirectory(prefix="ingest-", dir=lake.work_folder()) as work:
         work_dir = Path(work)
         local = lake.local_path(raw_key)
         if local is None:

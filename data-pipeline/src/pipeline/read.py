@@ -183,6 +183,17 @@ def _shape_fixer(first: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
     return _keep
 
 
+def needs_shape_fix(first: pd.DataFrame) -> bool:
+    """Whether the first chunk shows a header one field off (see `_shape_fixer`)."""
+    return _shape_fixer(first) is not _keep
+
+
+def name_headerless(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of a file without a header are called `column_1`, `column_2`..."""
+    frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
+    return frame
+
+
 def iter_chunks(
     path: Path,
     fmt: CsvFormat,
@@ -214,7 +225,7 @@ def iter_chunks(
                             for parts in chunk.columns
                         ]
                     if not fmt.has_header:
-                        chunk.columns = [f"column_{i + 1}" for i in range(chunk.shape[1])]
+                        chunk = name_headerless(chunk)
                     if on_bytes:
                         on_bytes(handle.tell())
                     yield chunk

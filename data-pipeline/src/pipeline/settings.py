@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +54,16 @@ class PipelineSettings(BaseSettings):
         description="rows per validation block; great-expectations checks the first block",
     )
     sniff_sample_bytes: int = Field(default=256 * 1024, ge=4096)
+    ingest_threads: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 4),
+        ge=1,
+        description="threads that parse and check blocks of one file (1: one stream)",
+    )
+    block_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="bytes per independently parsed block of a big file",
+    )
     search_budget: int = Field(default=12, ge=1, description="hyper-parameter candidates tried")
     random_seed: int = 42
     storage_retries: int = Field(default=5, ge=0, description="attempts on transient S3 errors")

@@ -1,4 +1,4 @@
-"""curate.py: chunk sizing, and duplicate counting in bounded memory."""
+"""curate.py's chunk sizing, and row_hashes.py: duplicate counting in bounded memory."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.curate import _DuplicateCounter, _HashSpill, _SeenHashes, chunk_rows_for
+from pipeline.curate import chunk_rows_for
+from pipeline.row_hashes import DuplicateCounter, HashSpill, SeenHashes
 from pipeline.settings import PipelineSettings
 
 
@@ -25,7 +26,7 @@ def _true_repeats(blocks: list[np.ndarray]) -> int:
 def test_spilled_hashes_count_the_same_repeats_as_in_memory(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     blocks = [_hashes(rng, 5_000, 20_000) for _ in range(12)]
-    spill = _HashSpill(tmp_path / "spill", memory_rows=7_000)
+    spill = HashSpill(tmp_path / "spill", memory_rows=7_000)
     for block in blocks:
         spill.add(block)
     assert spill.spilled, "the test must exercise the on-disk path"
@@ -34,7 +35,7 @@ def test_spilled_hashes_count_the_same_repeats_as_in_memory(tmp_path: Path) -> N
 
 
 def test_hashes_under_the_limit_stay_in_memory(tmp_path: Path) -> None:
-    spill = _HashSpill(tmp_path / "spill", memory_rows=1_000_000)
+    spill = HashSpill(tmp_path / "spill", memory_rows=1_000_000)
     block = np.array([1, 2, 2, 3, 3, 3], dtype=np.uint64)
     spill.add(block)
     assert spill.count_repeats() == 3
@@ -42,7 +43,7 @@ def test_hashes_under_the_limit_stay_in_memory(tmp_path: Path) -> None:
 
 
 def test_seen_hashes_answer_membership_across_merged_runs() -> None:
-    seen = _SeenHashes()
+    seen = SeenHashes()
     added: set[int] = set()
     rng = np.random.default_rng(5)
     for _ in range(40):
@@ -63,7 +64,7 @@ def test_duplicate_counter_matches_pandas_over_many_chunks(tmp_path: Path, drop:
     frame = pd.DataFrame(
         {"a": rng.integers(0, 30, 20_000), "b": rng.choice(["x", "y", "z"], 20_000)}
     )
-    counter = _DuplicateCounter(drop, tmp_path / "hashes")
+    counter = DuplicateCounter(drop, tmp_path / "hashes")
     counter.spill.memory_rows = 3_000
     kept = [counter.process(frame.iloc[start : start + 2_500]) for start in range(0, 20_000, 2_500)]
     assert counter.duplicates() == int(frame.duplicated().sum())

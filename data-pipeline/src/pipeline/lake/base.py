@@ -89,7 +89,11 @@ class Lake(ABC):
 
     @abstractmethod
     def upload_file(self, key: str, path: Path) -> ObjectInfo:
-        """Store a local file under `key` atomically, streaming it (any size)."""
+        """Store a local file under `key` atomically, streaming it (any size).
+
+        A folder lake may hard-link the file instead of copying it: do not modify it
+        afterwards (deleting it is fine).
+        """
 
     @abstractmethod
     def download_file(self, key: str, path: Path) -> None:
@@ -114,6 +118,13 @@ class Lake(ABC):
     @abstractmethod
     def local_path(self, key: str) -> Path | None:
         """The object's path on this machine when the lake is a folder, else None."""
+
+    def work_folder(self) -> Path | None:
+        """Where to put scratch files that become objects (same filesystem), or None.
+
+        None means the system's temporary folder.
+        """
+        return None
 
     def read_bytes(self, key: str) -> bytes:
         """The whole object in memory (for small objects: manifests, pointers)."""

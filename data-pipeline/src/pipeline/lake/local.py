@@ -18,6 +18,11 @@ from pipeline.lake.base import Lake, ObjectInfo, ObjectNotFoundError, check_key
 TEMP_PREFIX = ".tmp-"
 
 
+def _copy_from(path: Path, handle: BinaryIO) -> None:
+    with path.open("rb") as source:
+        shutil.copyfileobj(source, handle, 1024 * 1024)
+
+
 class LocalLake(Lake):
     """Objects are files under `root`; writes go to a temp file then `os.replace`."""
 
@@ -67,11 +72,34 @@ class LocalLake(Lake):
         return self._atomic_write(key, lambda handle: handle.write(data))
 
     def upload_file(self, key: str, path: Path) -> ObjectInfo:
-        def fill(handle: BinaryIO) -> None:
-            with path.open("rb") as source:
-                shutil.copyfileobj(source, handle, 1024 * 1024)
+        """Hard-link when `path` is on the lake's filesystem (no copy), else copy.
 
-        return self._atomic_write(key, fill)
+        Either way the bytes are on disk (fsync) before the object appears under `key`.
+        """
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
+        try:
+            os.link(path, temp)
+        except OSError:
+            return self._atomic_write(key, lambda handle: _copy_from(path, handle))
+        try:
+            descriptor = os.open(temp, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            temp.replace(target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return self._info(key, target)
+
+    def work_folder(self) -> Path:
+        """A hidden folder in the lake (listing skips it), so finished files are linked."""
+        folder = self.root / f"{TEMP_PREFIX}work"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def download_file(self, key: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +134,7 @@ class LocalLake(Lake):
         source_path = self._path(source)
         if not source_path.is_file():
             raise ObjectNotFoundError(f"no object {source!r} in {self.url}")
-        return self.upload_file(destination, source_path)
+        return self._atomic_write(destination, lambda handle: _copy_from(source_path, handle))
 
     def move_verified(self, source: str, destination: str) -> ObjectInfo:
         """Hard-link then unlink: the bytes are never copied, so they cannot differ.
