@@ -11,13 +11,16 @@ that words parse errors for the quarantine.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
+import queue
 import shutil
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
@@ -180,18 +183,22 @@ def _prepare(
 
 def _feed(
     curation: Curation,
+    first: PreparedBlock,
     items: Iterator[Item],
     work: Callable[[Item], PreparedBlock],
     threads: int,
     on_bytes: Callable[[int], None] | None,
 ) -> None:
-    """Prepare `items` on `threads` threads and hand them to `curation` in order.
+    """Hand `first`, then `items` prepared on `threads` threads, to `curation` in order.
 
-    At most `threads + 1` prepared or preparing blocks wait, which bounds memory. Stops
-    at the first block that fails validation; re-raises a worker's exception.
+    `first` is taken once the threads are busy with the next blocks (taking it may wait
+    for the raw file's hash). At most `threads + 1` blocks wait, which bounds memory.
+    Stops at the first block that fails validation; re-raises a worker's exception.
     """
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="curate") as pool:
-        pending: deque[Future[PreparedBlock]] = deque()
+        done: Future[PreparedBlock] = Future()
+        done.set_result(first)
+        pending: deque[Future[PreparedBlock]] = deque([done])
 
         def take_oldest() -> bool:
             block = pending.popleft().result()
@@ -210,6 +217,45 @@ def _feed(
         finally:
             for future in pending:
                 future.cancel()
+
+
+class _Prefetch(Generic[Item]):
+    """Runs an iterator on a thread, `depth` items ahead of the consumer."""
+
+    _END = object()
+
+    def __init__(self, items: Iterator[Item], depth: int) -> None:
+        self._items = items
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="curate-read", daemon=True)
+
+    def __enter__(self) -> Iterator[Item]:
+        self._thread.start()
+        return self._consume()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if self._stop.is_set():
+                    return
+                self._queue.put(item)
+            self._queue.put(self._END)
+        except BaseException as error:  # re-raised on the consumer's thread
+            self._queue.put(error)
+
+    def _consume(self) -> Iterator[Item]:
+        while (item := self._queue.get()) is not self._END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
 
 def _curate_in_blocks(
@@ -231,7 +277,7 @@ def _curate_in_blocks(
             first = name_headerless(first)
         later_options = later_block_options(fmt, [str(name) for name in first.columns])
         typer.plan(first.copy(deep=False))
-        curation.take(_prepare(typer, curation, first, check=False, end_byte=len(first_bytes)))
+        prepared = _prepare(typer, curation, first, check=False, end_byte=len(first_bytes))
 
         def positioned() -> Iterator[tuple[memoryview, int]]:
             end = len(first_bytes)
@@ -243,7 +289,10 @@ def _curate_in_blocks(
             parsed = parse_block(item[0], later_options, columns=len(first.columns))
             return _prepare(typer, curation, parsed, end_byte=item[1])
 
-        _feed(curation, positioned(), work, settings.ingest_threads, on_bytes)
+        # Cutting blocks reads and scans every byte: on its own thread, it stays off the
+        # writer's (the main thread's) path.
+        with _Prefetch(positioned(), depth=settings.ingest_threads) as ahead:
+            _feed(curation, prepared, ahead, work, settings.ingest_threads, on_bytes)
 
 
 def _curate_streamed(
@@ -260,9 +309,9 @@ def _curate_streamed(
     if first is None:
         return
     typer.plan(first.copy(deep=False))
-    curation.take(_prepare(typer, curation, first, check=False))
     _feed(
         curation,
+        _prepare(typer, curation, first, check=False),
         chunks,
         lambda parsed: _prepare(typer, curation, parsed),
         settings.ingest_threads,
@@ -288,11 +337,15 @@ def curate_file(
     *,
     lake: Lake,
     on_bytes: Callable[[int], None] | None = None,
+    identify: Callable[[], None] | None = None,
 ) -> Path:
     """Sniff, parse, clean, validate `path`; return the written Parquet file.
 
     Fills `outcome` (format, row counts, duplicates, coerced cells, warnings) as it goes;
     raises `DataProblem` with a plain-words reason when the file must be quarantined.
+    `identify`, when given, fills `outcome.sha256` and `outcome.batch_id` (it may wait for
+    a hash computed meanwhile, and may raise to stop); it is called before anything is
+    written or reported.
     """
     with path.open("rb") as handle:
         sample = handle.read(settings.sniff_sample_bytes)
@@ -313,7 +366,11 @@ def curate_file(
     outcome.format = fmt.contract_dict()
     logger.info("%s: detected %s", raw_key, fmt.describe())
 
-    source = SourceInfo(raw_key, outcome.sha256, outcome.format, outcome.batch_id)
+    def source() -> SourceInfo:
+        if identify is not None:
+            identify()
+        return SourceInfo(raw_key, outcome.sha256, outcome.format, outcome.batch_id)
+
     extra_columns = hive_columns(raw_key)
 
     def attempt(name: str, run: Callable[[_Typer, Curation], None]) -> tuple[_Typer, Curation]:
@@ -357,6 +414,8 @@ def curate_file(
         except UnreadableTableError as error:
             raise DataProblem(str(error)) from error
     typer, curation = result
+    if identify is not None:
+        identify()
     return _conclude(typer, curation, spec, outcome, lake)
 
 
@@ -369,14 +428,17 @@ def _conclude(
     for warning in curation.warnings:
         if warning not in outcome.warnings:
             outcome.warnings.append(warning)
-    if curation.report is not None:
-        from pipeline.validate import write_validation_report
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="curate-count") as pool:
+        # Counting repeats reads every row hash once more: meanwhile the report is written.
+        repeats = pool.submit(curation.duplicates.duplicates)
+        if curation.report is not None:
+            from pipeline.validate import write_validation_report
 
-        outcome.validation_report_key = write_validation_report(
-            lake, spec.name, outcome.batch_id[:16], curation.report
-        )
+            outcome.validation_report_key = write_validation_report(
+                lake, spec.name, outcome.batch_id[:16], curation.report
+            )
+        outcome.duplicate_rows = repeats.result()
     outcome.coerced_cells = curation.stats.coerced
-    outcome.duplicate_rows = curation.duplicates.duplicates()
     outcome.duplicates_dropped = curation.duplicates.dropped
     if outcome.rows_read == 0:
         raise DataProblem("the file has a header but no data rows")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,7 +110,9 @@ class Curation:
 
     path: Path
     spec: DatasetSpec
-    source: SourceInfo
+    # Called once, before the first block is taken: the raw file's identity may still be
+    # being hashed while the first blocks are prepared.
+    identify: Callable[[], SourceInfo]
     duplicates: DuplicateCounter
     validation_rows: int
     rows_read: int = 0
@@ -127,19 +130,25 @@ class Curation:
     _first_error: BaseException | None = None
     _blocks: int = 0
     _flush: _BackgroundFlush | None = None
+    _source: SourceInfo | None = None
+
+    @property
+    def source(self) -> SourceInfo:
+        """The raw file's identity (known from the first `take` on)."""
+        if self._source is None:
+            self._source = self.identify()
+        return self._source
 
     def fix_schema(self, first: pa.Table) -> pa.Schema:
-        """The file's schema: the first block's, with the source recorded."""
-        schema = first.schema
-        source = {"raw_key": self.source.raw_key, "sha256": self.source.sha256,
-                  "format": self.source.format}  # fmt: skip
-        self.schema = schema.with_metadata({b"pipeline.source": json.dumps(source).encode()})
+        """The file's schema: the first block's (every later block is converted to it)."""
+        self.schema = first.schema
         return self.schema
 
     def take(self, block: PreparedBlock) -> bool:
         """Count, validate and write the next block; False once a block failed."""
         from pipeline.fast_validate import validate_frame_fast
 
+        source = self.source
         if self._first_error is not None:
             raise self._first_error
         if self._first_report is not None and not self._first_report.success:
@@ -170,7 +179,7 @@ class Curation:
             self._write(table.slice(0, head))
             frame, table, report = frame.iloc[head:], table.slice(head), None
         self._blocks += 1
-        batch_id = f"{self.source.batch_id[:16]}-{self._blocks}"
+        batch_id = f"{source.batch_id[:16]}-{self._blocks}"
         if report is None or keep is not None:  # the verdict is on the rows that stay
             report = validate_frame_fast(frame, self.spec, batch_id=batch_id)
         self.warnings.extend(w for w in report.warnings if w not in self.warnings)
@@ -240,10 +249,14 @@ class Curation:
     def _write(self, table: pa.Table) -> None:
         if self._writer is None:
             assert self.schema is not None, "fix_schema() is called on the first block"
+            source = {"raw_key": self.source.raw_key, "sha256": self.source.sha256,
+                      "format": self.source.format}  # fmt: skip
+            # Only the source: without pandas' metadata, readers get plain numpy dtypes.
+            schema = self.schema.with_metadata({b"pipeline.source": json.dumps(source).encode()})
             # snappy: pyarrow's and pandas' default; zstd's smaller files cost 2x the time.
             self._writer = pq.ParquetWriter(
                 self.path,
-                self.schema,
+                schema,
                 compression="snappy",
                 use_dictionary=dictionary_columns(self.schema),
             )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -130,7 +132,7 @@ def ingest_raw_object(
     """
     # Imported here: pandas, pyarrow and great-expectations are heavy, and DAG files
     # import this module at parse time.
-    from pipeline.curate import curate_file
+    import pipeline.curate  # noqa: F401 - imported before the hashing thread starts
     from pipeline.gx_import import import_in_background
 
     day = today or _today()
@@ -141,32 +143,100 @@ def ingest_raw_object(
     # pandas and pyarrow are imported (above) before this thread starts, so the two
     # threads never import the same heavy package at once.
     import_in_background()
-    sha256 = lake.sha256(raw_key)
     outcome = IngestOutcome(
         raw_key=raw_key,
         dataset=dataset,
-        sha256=sha256,
-        batch_id=layout.batch_identity(sha256, raw_key),
+        sha256="",
         status="curated",
         destination_key=layout.archive_key(raw_key, day),
     )
-    marker_key = layout.processed_marker_key(dataset, outcome.batch_id)
-    if lake.exists(marker_key):
-        previous = json.loads(lake.read_bytes(marker_key))
-        if previous.get("status") == "quarantined":
-            return _quarantine(lake, outcome, previous["reason"], previous.get("details", []), day)
-        outcome.status = "already_processed"
-        outcome.curated_key = previous.get("curated_key")
-        outcome.notes.append(
-            "these exact bytes were already curated; archived without re-processing"
-        )
-        logger.info("%s: same bytes already processed (sha256 %s); archiving", raw_key, sha256[:12])
-        return _finish(lake, outcome, previous)
+    # A folder lake's file is hashed on a thread while its first blocks are parsed; an S3
+    # object is hashed before it is downloaded (a known object is never downloaded).
+    hashing = _hash(lake, raw_key, on_a_thread=lake.local_path(raw_key) is not None)
 
+    def identify() -> None:
+        if outcome.sha256:
+            return
+        outcome.sha256 = hashing.result()
+        outcome.batch_id = layout.batch_identity(outcome.sha256, raw_key)
+        marker_key = layout.processed_marker_key(dataset, outcome.batch_id)
+        if lake.exists(marker_key):
+            raise _SeenBefore(json.loads(lake.read_bytes(marker_key)))
+
+    try:
+        if hashing.done():
+            identify()  # before any work: known bytes are only archived
+        return _process(lake, outcome, settings, spec, identify, on_bytes, day)
+    except _SeenBefore as seen:
+        return _seen_before(lake, outcome, seen.previous, day)
+
+
+class _SeenBefore(Exception):
+    """These exact bytes (with these Hive folders) were processed before."""
+
+    def __init__(self, previous: dict[str, Any]) -> None:
+        super().__init__("already processed")
+        self.previous = previous
+
+
+def _hash(lake: Lake, key: str, *, on_a_thread: bool) -> Future[str]:
+    hashing: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            hashing.set_result(lake.sha256(key))
+        except BaseException as error:  # re-raised by whoever needs the hash
+            hashing.set_exception(error)
+
+    if on_a_thread:
+        threading.Thread(target=run, name="ingest-sha256", daemon=True).start()
+    else:
+        run()
+    return hashing
+
+
+def _seen_before(
+    lake: Lake, partial: IngestOutcome, previous: dict[str, Any], day: date
+) -> IngestOutcome:
+    # A fresh outcome: a speculative start on the bytes may have filled the other one.
+    outcome = IngestOutcome(
+        raw_key=partial.raw_key,
+        dataset=partial.dataset,
+        sha256=partial.sha256,
+        batch_id=partial.batch_id,
+        status="curated",
+        destination_key=layout.archive_key(partial.raw_key, day),
+    )
+    if previous.get("status") == "quarantined":
+        return _quarantine(lake, outcome, previous["reason"], previous.get("details", []), day)
+    outcome.status = "already_processed"
+    outcome.curated_key = previous.get("curated_key")
+    outcome.notes.append("these exact bytes were already curated; archived without re-processing")
+    logger.info(
+        "%s: same bytes already processed (sha256 %s); archiving",
+        outcome.raw_key,
+        outcome.sha256[:12],
+    )
+    return _finish(lake, outcome, previous)
+
+
+def _process(
+    lake: Lake,
+    outcome: IngestOutcome,
+    settings: PipelineSettings,
+    spec: DatasetSpec | None,
+    identify: Callable[[], None],
+    on_bytes: Callable[[int], None] | None,
+    day: date,
+) -> IngestOutcome:
+    from pipeline.curate import curate_file
+
+    raw_key = outcome.raw_key
     if spec is None:
         try:
-            spec = load_dataset_spec(dataset, settings.datasets_dir)
+            spec = load_dataset_spec(outcome.dataset, settings.datasets_dir)
         except (LookupError, ValueError) as error:
+            identify()
             return _quarantine(lake, outcome, str(error), [], day)
 
     # In a folder lake the work folder is inside it, so the curated file is linked in.
@@ -178,11 +248,20 @@ def ingest_raw_object(
             lake.download_file(raw_key, local)
         try:
             parquet_path = curate_file(
-                local, raw_key, spec, settings, outcome, work_dir, lake=lake, on_bytes=on_bytes
+                local,
+                raw_key,
+                spec,
+                settings,
+                outcome,
+                work_dir,
+                lake=lake,
+                on_bytes=on_bytes,
+                identify=identify,
             )
         except DataProblem as problem:
+            identify()
             return _quarantine(lake, outcome, problem.reason, problem.details, day)
-        outcome.curated_key = layout.curated_key(dataset, outcome.batch_id)
+        outcome.curated_key = layout.curated_key(outcome.dataset, outcome.batch_id)
         lake.upload_file(outcome.curated_key, parquet_path)
     logger.info("curated %s", outcome.summary())
     return _finish(

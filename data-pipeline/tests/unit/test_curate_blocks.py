@@ -188,3 +188,34 @@ def test_the_wine_files_split_into_blocks_keep_their_exact_counts(
         assert (outcome.rows_written, outcome.duplicate_rows) == (rows, duplicates)
         frames.append(pd.read_parquet(io.BytesIO(lake.read_bytes(outcome.curated_key or ""))))
     pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+def test_known_bytes_started_while_hashing_end_as_a_clean_no_op(tmp_path: Path) -> None:
+    """A folder lake's file is hashed while its first blocks are parsed; when the hash
+    says these bytes were processed before, that start is thrown away without a trace."""
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    (datasets / "messy.yaml").write_text(SPEC.format(policy="keep"))
+    lake = LocalLake(tmp_path / "lake")
+    settings = PipelineSettings(
+        LAKE_URL=lake.url, datasets_dir=datasets, ingest_threads=2, block_bytes=2048
+    )
+    good = (HEADER + "".join(messy_rows(3000))).encode()
+    bad_rows = messy_rows(3000)
+    bad_rows[2500] = "150,5" + bad_rows[2500][bad_rows[2500].index(";") :]
+    bad = (HEADER + "".join(bad_rows)).encode()
+    first_good = ingest_raw_object(lake, lake.write_bytes("raw/messy/a.csv", good).key, settings)
+    first_bad = ingest_raw_object(lake, lake.write_bytes("raw/messy/b.csv", bad).key, settings)
+    assert (first_good.status, first_bad.status) == ("curated", "quarantined")
+    objects_before = {info.key for info in lake.list("")}
+
+    again_good = ingest_raw_object(lake, lake.write_bytes("raw/messy/c.csv", good).key, settings)
+    again_bad = ingest_raw_object(lake, lake.write_bytes("raw/messy/d.csv", bad).key, settings)
+
+    assert again_good.status == "already_processed"
+    assert again_good.curated_key == first_good.curated_key
+    assert (again_good.rows_read, again_good.format) == (0, None), "nothing from the start"
+    assert again_bad.status == "quarantined" and again_bad.reason == first_bad.reason
+    new_objects = {info.key for info in lake.list("")} - objects_before
+    assert all(key.startswith(("archive/", "quarantine/")) for key in new_objects), new_objects
+    assert not [p for p in (tmp_path / "lake").rglob("*") if p.is_file() and ".tmp-" in str(p)]
