@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipeline.curate import chunk_rows_for
-from pipeline.row_hashes import DuplicateCounter, HashSpill, SeenHashes
+from pipeline.row_hashes import DuplicateCounter, HashSpill, SeenHashes, row_hashes
 from pipeline.settings import PipelineSettings
 
 
@@ -78,3 +78,21 @@ def test_chunks_are_shorter_for_wide_files() -> None:
     assert chunk_rows_for(12, settings) == 250_000
     assert chunk_rows_for(3_000, settings) == 1_000
     assert chunk_rows_for(10_000, settings) * 10_000 <= 3_000_000
+
+
+def test_row_hashes_treat_equal_values_as_equal_like_pandas() -> None:
+    """-0.0 is 0.0 and every NaN is one NaN, in every column type the pipeline writes."""
+    nan_with_payload = np.frombuffer(np.uint64(0x7FF8000000000001).tobytes(), np.float64)[0]
+    frame = pd.DataFrame(
+        {
+            "f": [0.0, -0.0, np.nan, nan_with_payload, 1.5, 1.5, 2.5],
+            "i": np.array([1, 1, 2, 2, 3, 3, 3], dtype=np.int64),
+            "n": pd.array([1, 1, None, None, 5, 5, 5], dtype="Int64"),
+            "s": pd.array(["a", "a", None, None, "b", "b", "c"], dtype="string"),
+            "b": pd.array([True, True, None, None, False, False, False], dtype="boolean"),
+        }
+    )
+    hashes = pd.Series(row_hashes(frame))
+    assert hashes.duplicated().tolist() == frame.duplicated().tolist()
+    assert hashes.duplicated().sum() == 3
+    assert len(set(row_hashes(frame.iloc[[0, 2, 4, 6]]))) == 4
