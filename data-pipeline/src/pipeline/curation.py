@@ -94,7 +94,10 @@ class _BackgroundFlush:
             self._wanted.clear()
             if self._closing:
                 return
-            os.fdatasync(self._descriptor)
+            try:
+                os.fdatasync(self._descriptor)
+            except OSError:  # a filesystem without it: the publisher's fsync does it all
+                return
 
     def close(self) -> None:
         """Stop flushing (the final fsync is the publisher's)."""

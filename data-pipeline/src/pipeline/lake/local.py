@@ -84,6 +84,7 @@ class LocalLake(Lake):
         except OSError:
             return self._atomic_write(key, lambda handle: _copy_from(path, handle))
         try:
+            temp.chmod(0o644)
             descriptor = os.open(temp, os.O_RDONLY)
             try:
                 os.fsync(descriptor)

@@ -62,6 +62,26 @@ def test_upload_and_download_file(any_lake: Lake, tmp_path: Path) -> None:
     assert target.read_bytes() == source.read_bytes()
 
 
+def test_local_upload_from_the_work_folder_links_instead_of_copying(file_lake: LocalLake) -> None:
+    """A curated file of gigabytes is not copied; the object outlives its work file."""
+    work = file_lake.work_folder()
+    source = work / "curated.parquet"
+    source.write_bytes(b"parquet bytes")
+    file_lake.upload_file("curated/ds/part-1.parquet", source)
+    target = file_lake.local_path("curated/ds/part-1.parquet")
+    assert target is not None and target.stat().st_ino == source.stat().st_ino
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+    source.unlink()
+    assert file_lake.read_bytes("curated/ds/part-1.parquet") == b"parquet bytes"
+    file_lake.copy("curated/ds/part-1.parquet", "curated/ds/copy.parquet")
+    copied = file_lake.local_path("curated/ds/copy.parquet")
+    assert copied is not None and copied.stat().st_ino != target.stat().st_ino
+    assert [o.key for o in file_lake.list()] == [
+        "curated/ds/copy.parquet",
+        "curated/ds/part-1.parquet",
+    ], "the work folder is never listed"
+
+
 @pytest.mark.parametrize(
     "key", ["", "/abs", "raw/../models/x", "raw/./a", "a\\b", "raw//a", "..", "a\x00b"]
 )
