@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 # Cells that mean "no value" in real files (compared after trimming, case-sensitive as
@@ -149,6 +150,12 @@ def convert_column(
     series: pd.Series, plan: ColumnPlan, stats: ConversionStats, decimal: str = "."
 ) -> pd.Series:
     """Convert a chunk's column to the planned type; cells that do not fit become NA."""
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else None
+    if (plan.type == "float" and kind in {"i", "u", "f"}) or (
+        plan.type == "integer" and kind in {"i", "u"}
+    ):
+        # Parsed as numbers of the planned kind already: no cell can fail to convert.
+        return series.astype("float64" if plan.type == "float" else "Int64")
     before = series.notna()
     if plan.type in {"float", "integer"}:
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):

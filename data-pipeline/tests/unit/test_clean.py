@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -91,3 +92,14 @@ def test_boolean_conversion() -> None:
     )
     assert out.tolist()[:2] == [True, False]
     assert stats.coerced == {"b": 1}
+
+
+def test_columns_parsed_as_numbers_convert_without_coercions() -> None:
+    stats = ConversionStats()
+    floats = convert_column(pd.Series([1.5, np.nan], name="f"), ColumnPlan("f", "float"), stats)
+    ints = convert_column(pd.Series([3, 4], name="i"), ColumnPlan("i", "integer"), stats)
+    as_float = convert_column(pd.Series([3, 4], name="g"), ColumnPlan("g", "float"), stats)
+    assert str(floats.dtype) == "float64" and pd.isna(floats.iloc[1])
+    assert str(ints.dtype) == "Int64" and ints.tolist() == [3, 4]
+    assert str(as_float.dtype) == "float64"
+    assert stats.coerced == {}
