@@ -125,11 +125,6 @@ def iter_blocks(
         yield memoryview(data)[:cut]
 
 
-def first_block_options(fmt: CsvFormat) -> dict[str, Any]:
-    """`read_csv` options for the first block: the header and preamble are in it."""
-    return read_options(fmt)
-
-
 def later_block_options(fmt: CsvFormat, names: list[str]) -> dict[str, Any]:
     """`read_csv` options for every block after the first: data rows only, named columns."""
     options = read_options(fmt)

@@ -26,7 +26,6 @@ import pandas as pd
 
 from pipeline.blocks import (
     NotSplittable,
-    first_block_options,
     iter_blocks,
     later_block_options,
     parse_block,
@@ -49,6 +48,7 @@ from pipeline.read import (
     iter_chunks,
     name_headerless,
     needs_shape_fix,
+    read_options,
 )
 from pipeline.row_hashes import DuplicateCounter, row_hashes
 from pipeline.settings import PipelineSettings
@@ -270,7 +270,7 @@ def _curate_in_blocks(
     with path.open("rb") as handle:
         blocks = iter_blocks(handle, settings.block_bytes, fmt.quotechar, check_nul=not wide)
         first_bytes = next(blocks, memoryview(b""))
-        first = parse_block(first_bytes, first_block_options(fmt))
+        first = parse_block(first_bytes, read_options(fmt))
         if needs_shape_fix(first):
             raise NotSplittable("the header and the rows differ by one field")
         if not fmt.has_header:

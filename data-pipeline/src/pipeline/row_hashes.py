@@ -160,11 +160,6 @@ class DuplicateCounter:
         self.dropped += int((~keep).sum())
         return keep
 
-    def process(self, chunk: pd.DataFrame) -> pd.DataFrame:
-        """`take` for a DataFrame: the rows to keep."""
-        keep = self.take(row_hashes(chunk))
-        return chunk if keep is None else chunk[keep]
-
     def duplicates(self) -> int:
         """Exact duplicate rows seen so far (dropped ones under the drop policy)."""
         if self.drop:
