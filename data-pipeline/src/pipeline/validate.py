@@ -127,6 +127,8 @@ class _SuiteRunner:
 
     def build_docs(self) -> dict[str, bytes]:
         """Render the stored validation results as a Data Docs site, then forget them."""
+        from pipeline.gx_docs import cached_view
+
         store: Any = self.context.validation_results_store
         keys = store.list_keys()
         folder = Path(tempfile.mkdtemp(prefix="gx-docs-"))
@@ -138,7 +140,15 @@ class _SuiteRunner:
                 "class_name": "TupleFilesystemStoreBackend",
                 "base_directory": str(folder),
             },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {
+                "class_name": "DefaultSiteIndexBuilder",
+                "view": cached_view("CachedJinjaIndexPageView"),
+            },
+            # The sections rendered; profiling stays GX's (there are no profiling results).
+            "site_section_builders": {
+                "expectations": {"view": cached_view("CachedJinjaPageView")},
+                "validations": {"view": cached_view("CachedJinjaPageView")},
+            },
         }
         try:
             self.context.add_data_docs_site(site, config)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pandas as pd
 import pytest
 
 from pipeline.datasets import DatasetSpec, load_dataset_spec
 from pipeline.expectations import prepare_frame
+from pipeline.gx_docs import TEMPLATES
 from pipeline.lake import LocalLake
 from pipeline.settings import default_datasets_dir
 from pipeline.validate import (
@@ -42,6 +46,34 @@ def test_wine_data_passes_with_data_docs(spec: DatasetSpec) -> None:
     assert "<html" in index.lower()
     assert any(key.startswith("validations/") for key in report.data_docs)
     json.dumps(report.to_dict())  # JSON-able
+
+
+def test_data_docs_compile_templates_once(
+    spec: DatasetSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = wine_frame().head(50)
+    TEMPLATES.clear()
+    first = validate_frame(frame, spec, batch_id="docs-a")
+    compiled = len(TEMPLATES)
+    assert compiled >= 10  # the page, index, section and component templates
+
+    compiles: list[str] = []
+    original = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, *args: Any, **kwargs: Any) -> Any:
+        compiles.append(source[:40])
+        return original(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    second = validate_frame(frame, spec, batch_id="docs-b")
+    assert compiles == [] and len(TEMPLATES) == compiled
+    # The reused code renders the same pages: the suite's page differs only in the
+    # render time GX stamps on its logo's URL.
+    suite_page = "expectations/wine_quality/chunk.html"
+    stamp = re.compile(rb"\?d=\d{8}T\d{6}\.\d+Z")
+    before, after = (stamp.sub(b"", r.data_docs[suite_page]) for r in (first, second))
+    assert before == after and len(before) > 10_000
+    assert b"docs-b" in b"".join(v for k, v in second.data_docs.items() if k.endswith(".html"))
 
 
 def _ph_40(frame: pd.DataFrame) -> pd.DataFrame:
