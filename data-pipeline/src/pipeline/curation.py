@@ -216,6 +216,7 @@ class Curation:
     def close(self) -> None:
         """Wait for the great-expectations thread and close the work file (idempotent)."""
         self._join_first_check()
+        self.duplicates.close()
         if self._writer is not None:
             self._writer.close()
             self._writer = None

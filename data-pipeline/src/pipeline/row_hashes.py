@@ -7,6 +7,7 @@ row", whichever block it was in.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,6 +89,8 @@ class HashSpill:
     Counting repeats needs every row's hash; 8 bytes a row is 800 MB for 100M rows, so
     past `memory_rows` the hashes go to one of PARTITIONS files by their top bits. Equal
     hashes land in the same file, so repeats are counted one partition at a time.
+    Spills are written on a thread of their own (one at a time, in order): the caller is
+    the thread that writes the curated file, the slowest step of an ingest.
     """
 
     PARTITIONS = 64
@@ -98,41 +101,76 @@ class HashSpill:
         self.buffered: list[np.ndarray] = []
         self.buffered_rows = 0
         self.spilled = False
+        self._spilling: threading.Thread | None = None
+        self._spill_error: BaseException | None = None
 
     def add(self, hashes: np.ndarray) -> None:
         """Record one block's hashes; spills to disk once over `memory_rows`."""
         self.buffered.append(hashes)
         self.buffered_rows += len(hashes)
         if self.buffered_rows > self.memory_rows:
-            self._spill()
+            blocks, self.buffered, self.buffered_rows = self.buffered, [], 0
+            self.wait()  # at most two buffers in memory; files appended in order
+            self._spilling = threading.Thread(
+                target=self._spill, args=(blocks,), name="hash-spill", daemon=True
+            )
+            self._spilling.start()
+            self.spilled = True
 
-    def _spill(self) -> None:
-        hashes = np.concatenate(self.buffered)
-        self.buffered, self.buffered_rows = [], 0
-        # Top 6 bits: 64 partitions. As uint8, numpy's stable argsort is a radix sort
-        # (4x faster than on 64-bit keys).
-        partition = (hashes >> np.uint64(58)).astype(np.uint8)
-        order = np.argsort(partition, kind="stable")
-        bounds = np.searchsorted(partition[order], np.arange(self.PARTITIONS + 1))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for index in range(self.PARTITIONS):
-            part = hashes[order[bounds[index] : bounds[index + 1]]]
-            if len(part):
-                with (self.folder / f"{index:02d}.u64").open("ab") as handle:
-                    part.tofile(handle)
-        self.spilled = True
+    def join(self) -> None:
+        """Wait for the spill being written, if any."""
+        if self._spilling is not None:
+            self._spilling.join()
+            self._spilling = None
+
+    def wait(self) -> None:
+        """Wait for the spill being written; raises its error (a full disk...) every time."""
+        self.join()
+        if self._spill_error is not None:
+            raise self._spill_error
+
+    def _spill(self, blocks: list[np.ndarray]) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for index, part in enumerate(_partitions(np.concatenate(blocks), self.PARTITIONS)):
+                if len(part):
+                    with (self.folder / f"{index:02d}.u64").open("ab") as handle:
+                        part.tofile(handle)
+        except BaseException as error:  # re-raised by wait(), on the caller's thread
+            self._spill_error = error
 
     def count_repeats(self) -> int:
         """Rows whose hash appeared on an earlier row."""
         if not self.spilled:
             return _repeats(np.concatenate(self.buffered)) if self.buffered else 0
-        if self.buffered:
-            self._spill()
-        paths = sorted(self.folder.glob("*.u64"))
+        self.wait()
+        # The hashes not spilled yet are partitioned in memory, not written and read back.
+        empty = np.empty(0, np.uint64)
+        in_memory = (
+            _partitions(np.concatenate(self.buffered), self.PARTITIONS)
+            if self.buffered
+            else [empty] * self.PARTITIONS
+        )
+
+        def count(index: int) -> int:
+            path = self.folder / f"{index:02d}.u64"
+            on_disk = np.fromfile(path, np.uint64) if path.exists() else empty
+            return _repeats(np.concatenate([on_disk, in_memory[index]]))
+
         # The last step of an ingest, with nothing else left to run: numpy sorts without
         # the GIL, so two partitions are counted at once.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="count-repeats") as pool:
-            return sum(pool.map(lambda path: _repeats(np.fromfile(path, np.uint64)), paths))
+            return sum(pool.map(count, range(self.PARTITIONS)))
+
+
+def _partitions(hashes: np.ndarray, count: int) -> list[np.ndarray]:
+    """`hashes` split by their top bits into `count` (a power of two) partitions."""
+    shift = np.uint64(64 - (count.bit_length() - 1))
+    # As uint8, numpy's stable argsort is a radix sort (4x faster than on 64-bit keys).
+    partition = (hashes >> shift).astype(np.uint8)
+    order = np.argsort(partition, kind="stable")
+    bounds = np.searchsorted(partition[order], np.arange(count + 1))
+    return [hashes[order[bounds[i] : bounds[i + 1]]] for i in range(count)]
 
 
 def _repeats(hashes: np.ndarray) -> int:
@@ -168,6 +206,13 @@ class DuplicateCounter:
         self.seen.add(hashes[keep])
         self.dropped += int((~keep).sum())
         return keep
+
+    def close(self) -> None:
+        """Wait for a spill still being written (before its folder may be deleted).
+
+        A failed spill is not raised here: `duplicates()` raises it when it is needed.
+        """
+        self.spill.join()
 
     def duplicates(self) -> int:
         """Exact duplicate rows seen so far (dropped ones under the drop policy)."""

@@ -25,13 +25,29 @@ def _true_repeats(blocks: list[np.ndarray]) -> int:
 
 def test_spilled_hashes_count_the_same_repeats_as_in_memory(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-    blocks = [_hashes(rng, 5_000, 20_000) for _ in range(12)]
+    # 13 blocks: six spills of two blocks on the spill thread, one block left in memory.
+    blocks = [_hashes(rng, 5_000, 20_000) for _ in range(13)]
     spill = HashSpill(tmp_path / "spill", memory_rows=7_000)
     for block in blocks:
         spill.add(block)
+    spill.join()
     assert spill.spilled, "the test must exercise the on-disk path"
     assert len(list((tmp_path / "spill").glob("*.u64"))) > 1
+    assert spill.buffered_rows == 5_000
+    on_disk = sum(path.stat().st_size for path in (tmp_path / "spill").glob("*.u64"))
+    assert on_disk == 12 * 5_000 * 8
     assert spill.count_repeats() == _true_repeats(blocks) > 0
+
+
+def test_a_failed_spill_fails_the_count_every_time(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_bytes(b"")
+    counter = DuplicateCounter(False, tmp_path / "not-a-folder" / "spill")
+    counter.spill.memory_rows = 10
+    counter.take(np.arange(20, dtype=np.uint64))
+    counter.close()  # waits for the spill thread; its error is for whoever counts
+    for _ in range(2):
+        with pytest.raises(OSError):
+            counter.duplicates()
 
 
 def test_hashes_under_the_limit_stay_in_memory(tmp_path: Path) -> None:
