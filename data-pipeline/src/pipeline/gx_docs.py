@@ -48,20 +48,22 @@ class MemoryBytecodeCache(BytecodeCache):
 TEMPLATES = MemoryBytecodeCache()
 
 
-class CachedJinjaPageView(DefaultJinjaPageView):
+class _SharedTemplates:
+    """Mixin for a GX view: its Jinja environment uses the process-wide `TEMPLATES`."""
+
+    env: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.env.bytecode_cache = TEMPLATES
+
+
+class CachedJinjaPageView(_SharedTemplates, DefaultJinjaPageView):
     """GX's page view (suites, validation results) with process-wide compiled templates."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = TEMPLATES
 
-
-class CachedJinjaIndexPageView(DefaultJinjaIndexPageView):
+class CachedJinjaIndexPageView(_SharedTemplates, DefaultJinjaIndexPageView):
     """GX's index page view with process-wide compiled templates."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = TEMPLATES
 
 
 def cached_view(class_name: str) -> dict[str, str]:
