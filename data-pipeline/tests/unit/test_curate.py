@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from pipeline.curate import chunk_rows_for
-from pipeline.row_hashes import DuplicateCounter, HashSpill, SeenHashes, row_hashes
+from pipeline.row_hashes import (
+    DuplicateCounter,
+    HashSpill,
+    SeenHashes,
+    _partitions,
+    row_hashes,
+)
 from pipeline.settings import PipelineSettings
 
 
@@ -37,6 +43,18 @@ def test_spilled_hashes_count_the_same_repeats_as_in_memory(tmp_path: Path) -> N
     on_disk = sum(path.stat().st_size for path in (tmp_path / "spill").glob("*.u64"))
     assert on_disk == 12 * 5_000 * 8
     assert spill.count_repeats() == _true_repeats(blocks) > 0
+
+
+def test_partitions_hold_each_hash_once_by_its_top_bits() -> None:
+    rng = np.random.default_rng(5)
+    hashes = _hashes(rng, 20_000, 15_000)
+    parts = _partitions(hashes.copy(), 64)
+    assert len(parts) == 64
+    assert sorted(np.concatenate(parts).tolist()) == sorted(hashes.tolist())
+    for index, part in enumerate(parts):
+        assert len(part) > 0
+        assert (part >> np.uint64(58) == index).all()  # equal hashes share a partition
+        assert (part[1:] >= part[:-1]).all()  # slices of one sorted array
 
 
 def test_a_failed_spill_fails_the_count_every_time(tmp_path: Path) -> None:
