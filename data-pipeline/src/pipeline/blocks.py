@@ -47,9 +47,20 @@ def why_not_splittable(fmt: CsvFormat) -> str | None:
     return None
 
 
+_QUOTE_SLICE = 1 << 18
+
+
 def _quotes(data: bytes, start: int, end: int, quote: int) -> int:
-    # numpy compares 3-4x faster than bytes.count on a block of megabytes.
-    return int(np.count_nonzero(np.frombuffer(data, np.uint8, end - start, start) == quote))
+    # numpy compares 3-4x faster than bytes.count on a block of megabytes. The comparison
+    # goes slice by slice through one small buffer: a fresh block-sized result made the
+    # kernel zero 16 MiB of new pages per block (2.5% of an ingest's CPU time).
+    view = np.frombuffer(data, np.uint8, end - start, start)
+    scratch = np.empty(min(len(view), _QUOTE_SLICE), dtype=bool)
+    total = 0
+    for offset in range(0, len(view), _QUOTE_SLICE):
+        part = view[offset : offset + _QUOTE_SLICE]
+        total += int(np.count_nonzero(np.equal(part, quote, out=scratch[: len(part)])))
+    return total
 
 
 def _outside_quotes_cut(data: bytes, quote: int | None) -> int:

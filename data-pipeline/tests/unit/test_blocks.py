@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.blocks import (
+    _QUOTE_SLICE,
     NotSplittable,
+    _quotes,
     iter_blocks,
     later_block_options,
     parse_block,
@@ -46,6 +48,19 @@ def test_blocks_rebuild_the_file_and_cut_only_outside_quotes(
     for block in blocks:
         assert block.count(b'"') % 2 == 0, "a cut inside a quoted field"
         assert block.endswith(b"\n")
+
+
+def test_quotes_are_counted_across_the_slices_of_a_big_block() -> None:
+    size = 2 * _QUOTE_SLICE + 1000
+    positions = [0, 5, _QUOTE_SLICE - 1, _QUOTE_SLICE, 2 * _QUOTE_SLICE + 1, size - 1]
+    data = bytearray(b"x" * size)
+    for position in positions:
+        data[position] = ord('"')
+    block = bytes(data)
+    assert _quotes(block, 0, size, ord('"')) == len(positions)
+    assert _quotes(block, 5, _QUOTE_SLICE, ord('"')) == 2  # start inclusive, end exclusive
+    assert _quotes(block, 3, 3, ord('"')) == 0
+    assert _quotes(block, 1, size - 1, ord('"')) == block.count(b'"', 1, size - 1)
 
 
 def test_a_file_without_a_final_line_break_ends_in_its_last_block() -> None:
