@@ -145,7 +145,8 @@ class _Typer:
 
     def _cleaned(self, parsed: pd.DataFrame) -> pd.DataFrame:
         parsed.columns = pd.Index(self.names)
-        parsed = strip_text(parsed)
+        # Every frame here comes from `read_csv` with the options of `pipeline.read`.
+        parsed = strip_text(parsed, markers_parsed_as_missing=True)
         for name, value in self.extra_columns.items():
             if name not in parsed.columns:
                 parsed[name] = value

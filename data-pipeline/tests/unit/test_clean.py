@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.clean import (
+    MISSING_MARKERS,
     ColumnPlan,
     ConversionStats,
+    _may_change_when_stripped,
     clean_column_name,
     clean_column_names,
     convert_column,
@@ -47,6 +53,53 @@ def test_strip_text_trims_and_marks_missing() -> None:
     out = strip_text(frame)
     assert out["a"].tolist()[0] == "x"
     assert out["a"].isna().tolist() == [False, True, True, True, True, False]
+
+
+def _parsed(values: list[str]) -> pd.DataFrame:
+    """`values` as one quoted CSV column, read as the pipeline reads (markers -> NaN)."""
+    lines = ["t"] + ['"' + v.replace('"', '""') + '"' for v in values]
+    return pd.read_csv(
+        io.StringIO("\n".join(lines) + "\n"),
+        na_values=MISSING_MARKERS,
+        keep_default_na=False,
+        dtype={"t": "str"},
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(MISSING_MARKERS),
+            st.text(alphabet=" \t\u00a0\u3000abcé-N/A?.", max_size=6),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(min_value=0, max_value=5),
+)
+def test_skipping_clean_columns_gives_what_stripping_gives(values: list[str], cut: int) -> None:
+    parsed = _parsed(values).iloc[cut:]  # a slice: Arrow arrays with an offset
+    fast = strip_text(parsed.copy(), markers_parsed_as_missing=True)
+    full = strip_text(parsed.copy())
+    pd.testing.assert_frame_equal(fast, full)
+
+
+def test_a_clean_column_is_kept_as_it_is_over_several_chunks() -> None:
+    parsed = pd.concat([_parsed(["red", "white"] * 50), _parsed(["rose", "NA"])])
+    assert parsed["t"].array.__arrow_array__().num_chunks == 2
+    out = strip_text(parsed.copy(), markers_parsed_as_missing=True)
+    assert out["t"].dtype == "string"
+    assert out["t"].tolist()[-2:] == ["rose", pd.NA]  # "NA" was made missing by the parser
+    assert out["t"].tolist()[:2] == ["red", "white"]
+    assert not _may_change_when_stripped(parsed["t"].astype("string"))
+
+
+@pytest.mark.parametrize("value", [" red", "red\t", "red\u00a0", "\u3000red", ""])
+def test_any_value_to_trim_or_empty_takes_the_full_path(value: str) -> None:
+    text = pd.Series(["white"] * 10 + [value], dtype="string")
+    assert _may_change_when_stripped(text)
+    assert _may_change_when_stripped(text.iloc[5:])
 
 
 @pytest.mark.parametrize(
